@@ -1,0 +1,154 @@
+"""One settings object for every process of the platform.
+
+Values come, lowest to highest precedence, from defaults, ``STIGMER_*`` environment
+variables, and command-line flags (the CLI passes flags as keyword overrides).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+QUEUE_KINDS = ("engine", "agents", "runner")
+"""DSL workflows and caller activities; execution workflows and system activities; agents."""
+
+
+def task_queue(kind: str, prefix: str = "") -> str:
+    """`stigmer-engine`, `stigmer-agents`, `stigmer-runner`, each after an optional prefix."""
+    if kind not in QUEUE_KINDS:
+        raise ValueError(f"unknown queue {kind!r}; expected one of {', '.join(QUEUE_KINDS)}")
+    return f"{prefix}stigmer-{kind}"
+
+
+def sibling_queue(queue: str, kind: str) -> str:
+    """The queue of another kind of the same platform as `queue` (same prefix).
+
+    Workflow code cannot read settings, but knows its own task queue: the platform's
+    other queues are found from it, so platforms with different prefixes can share one
+    Temporal namespace without taking each other's work.
+    """
+    prefix = queue[: queue.rindex("stigmer-")] if "stigmer-" in queue else ""
+    return task_queue(kind, prefix)  # a queue the platform did not name (a replay): no prefix
+
+
+class Settings(BaseSettings):
+    """Where things live and how they connect."""
+
+    model_config = SettingsConfigDict(env_prefix="STIGMER_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("~/.stigmer"), description="State of the local platform.")
+
+    # API
+    address: str = Field(
+        default="127.0.0.1:7234", description="Where clients find the API (host:port)."
+    )
+    host: str = Field(default="127.0.0.1", description="Interface the API binds to.")
+    port: int = Field(default=7234, description="API port.")
+    api_token: SecretStr | None = Field(
+        default=None, description="Bearer token the API requires; required off loopback."
+    )
+    tls_cert: Path | None = Field(default=None, description="PEM certificate for the API.")
+    tls_key: Path | None = Field(default=None, description="PEM private key for the API.")
+    tls_ca: Path | None = Field(default=None, description="CA bundle clients trust for the API.")
+
+    # Store
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default SQLite in the data dir."
+    )
+
+    # Temporal
+    temporal_address: str | None = Field(
+        default=None, description="An existing Temporal cluster; default the embedded server."
+    )
+    temporal_namespace: str = "default"
+    temporal_tls: bool = False
+    temporal_api_key: SecretStr | None = None
+    queue_prefix: str = Field(
+        default="", description="Prefix of the task queue names, to share a namespace."
+    )
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+
+    # Observability
+    metrics_port: int = Field(default=9464, description="Prometheus endpoint; 0 turns it off.")
+    log_level: str = "INFO"
+    log_format: Literal["console", "json"] = "console"
+    stuck_after: timedelta = Field(
+        default=timedelta(hours=24),
+        description="An execution open this long is reported stuck (ISO 8601 or seconds).",
+    )
+    collect_interval: timedelta = Field(
+        default=timedelta(seconds=15),
+        description="How often the API recomputes the gauges of stored state and stuck calls.",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/gRPC collector for traces; unset: no tracing at all."
+    )
+
+    # Handshake and execution limits
+    result_size_budget: int = Field(
+        default=256 * 1024,
+        description="Results larger than this (bytes of JSON) are passed by reference.",
+    )
+    default_deadline: timedelta = Field(
+        default=timedelta(hours=1),
+        description="An execution's deadline when neither the task nor the agent sets one.",
+    )
+    engine_max_activities: int = Field(
+        default=100,
+        description="Engine worker activity slots; a pending agent call holds none of them.",
+    )
+    runner_max_activities: int = Field(
+        default=500, description="Agents one runner process runs at once (mostly waiting on I/O)."
+    )
+
+    # Tasks that start processes on engine workers
+    allow_run_processes: bool = Field(
+        default=False,
+        description="Let `run: shell`, `run: script` and stdio MCP servers run on engine workers.",
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'stigmer.db'}"
+
+    @property
+    def embedded_temporal(self) -> bool:
+        return self.temporal_address is None
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def api_bind(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def binds_loopback_only(self) -> bool:
+        return is_loopback(self.host)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicitly given flags on top."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**given)  # type: ignore[arg-type]

@@ -1,0 +1,120 @@
+"""The real parts tests run against: one Temporal dev server for the whole session, and
+platforms (API + workers) on it, each with its own queue prefix and database."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import structlog
+
+from stigmer.client import Client
+from stigmer.config import QUEUE_KINDS, Settings, load_settings
+from stigmer.local.embedded import EmbeddedTemporal, free_port
+from stigmer.observability.logs import configure_logging
+from stigmer.observability.runtime import install_runtime
+from stigmer.server.app import ApiServer
+from stigmer.workers import Workers
+
+SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "open-workflow-spec"
+"""The DSL reference, schema, examples and conformance kit, beside the repository."""
+POSTGRES_URL = os.environ.get(
+    "STIGMER_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def spec_dir() -> Path:
+    if not SPEC.is_dir():
+        pytest.skip(f"the shared DSL specification is not at {SPEC}")
+    return SPEC
+
+
+@pytest.fixture(scope="session")
+def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedTemporal]:
+    """The session's Temporal dev server, on free loopback ports."""
+    server = EmbeddedTemporal(
+        tmp_path_factory.mktemp("temporal"), port=free_port(), ui_port=None, startup_timeout=90
+    )
+    server.start_sync()
+    try:
+        yield server
+    finally:
+        server.stop_sync()
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """The production log pipeline (JSON lines, DEBUG) into a buffer, put back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    buffer = io.StringIO()
+    configure_logging(load_settings(log_format="json", log_level="DEBUG", metrics_port=0), buffer)
+    try:
+        yield buffer
+    finally:
+        install_runtime(metrics=False)
+        structlog.reset_defaults()
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+def platform_settings(temporal: EmbeddedTemporal, data_dir: Path, **extra: object) -> Settings:
+    """Settings of a platform of its own on the session's Temporal."""
+    port = free_port()
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "port": port,
+        "address": f"127.0.0.1:{port}",
+        "temporal_address": temporal.address,
+        "queue_prefix": f"t{uuid.uuid4().hex[:8]}-",
+        "metrics_port": 0,
+    }
+    values.update(extra)
+    return load_settings(**values)
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    api: ApiServer
+    workers: Workers
+    client: Client
+
+
+@pytest.fixture
+async def platform(temporal_server: EmbeddedTemporal, tmp_path: Path) -> AsyncIterator[Platform]:
+    """API and workers of all three queues, in this process, on a fresh SQLite store."""
+    async with running_platform(temporal_server, tmp_path / "data") as found:
+        yield found
+
+
+class running_platform:
+    def __init__(
+        self,
+        temporal: EmbeddedTemporal,
+        data_dir: Path,
+        queues: Sequence[str] = QUEUE_KINDS,
+        **extra: object,
+    ) -> None:
+        self.settings = platform_settings(temporal, data_dir, **extra)
+        self.queues = list(queues)
+
+    async def __aenter__(self) -> Platform:
+        self.api = ApiServer(self.settings)
+        self.workers = Workers(self.settings, self.queues)
+        await self.api.start()
+        await self.workers.start()
+        self.client = Client(self.settings.address)
+        return Platform(self.settings, self.api, self.workers, self.client)
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.close()
+        await self.workers.stop()
+        await self.api.stop()
