@@ -1,0 +1,329 @@
+"""`stigmer.Client`: the typed async client of the Stigmer API.
+
+The CLI, the platform's own workers and users' programs all talk to the API through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
+from stigmer.config import Settings
+from stigmer.observability.tracing import outgoing_metadata
+
+R = TypeVar("R", bound=Message)
+DEFINITION_KINDS = {"agent": pb.AGENT, "workflow": pb.WORKFLOW}
+
+
+class ApiUnreachable(ConnectionError):
+    """The API did not answer at all."""
+
+
+class Client:
+    def __init__(
+        self,
+        address: str = "127.0.0.1:7234",
+        *,
+        token: str | None = None,
+        tls_ca: Path | None = None,
+        tls: bool = False,
+    ) -> None:
+        self.address = address
+        options = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+        if tls or tls_ca is not None:
+            credentials = grpc.ssl_channel_credentials(tls_ca.read_bytes() if tls_ca else None)
+            self._channel = grpc.aio.secure_channel(address, credentials, options=options)
+        else:
+            self._channel = grpc.aio.insecure_channel(address, options=options)
+        self._metadata: tuple[tuple[str, str], ...] = (
+            (("authorization", f"Bearer {token}"),) if token else ()
+        )
+        self.definitions = pb_grpc.DefinitionServiceStub(self._channel)
+        self.executions = pb_grpc.ExecutionServiceStub(self._channel)
+        self.events = pb_grpc.EventServiceStub(self._channel)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Client:
+        token = settings.api_token.get_secret_value() if settings.api_token else None
+        return cls(settings.address, token=token, tls_ca=settings.tls_ca)
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._channel.close(None)
+
+    async def wait_ready(self, seconds: float) -> None:
+        """Wait until the API answers, or raise ApiUnreachable."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._channel.channel_ready()
+        except TimeoutError as exc:
+            raise ApiUnreachable(f"no Stigmer API at {self.address}") from exc
+
+    # ------------------------------------------------------------ definitions
+
+    async def apply(
+        self,
+        kind: str,
+        name: str,
+        spec: dict[str, Any],
+        *,
+        labels: dict[str, str] | None = None,
+    ) -> pb.ApplyDefinitionResponse:
+        definition = pb.Definition(kind=_definition_kind(kind))
+        definition.metadata.name = name
+        definition.metadata.labels.update(labels or {})
+        definition.spec.update(spec)
+        return await self._call(
+            self.definitions.Apply,
+            pb.ApplyDefinitionRequest(definition=definition),
+            pb.ApplyDefinitionResponse,
+        )
+
+    async def get(self, kind: str, name: str, version: str = "") -> pb.Definition:
+        request = pb.GetDefinitionRequest(kind=_definition_kind(kind), name=name, version=version)
+        return await self._call(self.definitions.Get, request, pb.Definition)
+
+    async def list(self, kind: str | None = None) -> list[pb.Definition]:
+        """Every definition of a kind (all pages)."""
+        found: list[pb.Definition] = []
+        token = ""
+        while True:
+            request = pb.ListDefinitionsRequest(
+                kind=_definition_kind(kind) if kind else pb.DEFINITION_KIND_UNSPECIFIED,
+                page_token=token,
+            )
+            page = await self._call(self.definitions.List, request, pb.ListDefinitionsResponse)
+            found.extend(page.definitions)
+            token = page.next_page_token
+            if not token:
+                return found
+
+    async def delete(self, kind: str, name: str) -> None:
+        request = pb.DeleteDefinitionRequest(kind=_definition_kind(kind), name=name)
+        await self._call(self.definitions.Delete, request, pb.DeleteDefinitionResponse)
+
+    # ------------------------------------------------------------- executions
+
+    async def run_agent(
+        self,
+        agent: str,
+        message: str,
+        *,
+        env: dict[str, str] | None = None,
+        deadline: timedelta | None = None,
+        idempotency_key: str = "",
+        parent_execution_id: str = "",
+        callback: pb.CallbackRef | None = None,
+    ) -> pb.CreateExecutionResponse:
+        """Create an AgentExecution; with `callback`, its end completes that caller."""
+        call = pb.AgentCall(agent=agent, message=message, env=env or {})
+        if deadline is not None:
+            call.deadline.FromTimedelta(deadline)
+        spec = pb.ExecutionSpec(
+            kind=pb.AGENT_EXECUTION,
+            agent=call,
+            idempotency_key=idempotency_key,
+            parent_execution_id=parent_execution_id,
+        )
+        return await self.create(spec, callback)
+
+    async def run_workflow(
+        self,
+        workflow: str = "",
+        *,
+        document: dict[str, Any] | None = None,
+        input: Any = None,
+        deadline: timedelta | None = None,
+        idempotency_key: str = "",
+        parent_execution_id: str = "",
+        callback: pb.CallbackRef | None = None,
+    ) -> pb.CreateExecutionResponse:
+        """Create a WorkflowExecution of an applied Workflow or of an inline DSL document."""
+        run = pb.WorkflowRun(workflow=workflow)
+        if document is not None:
+            run.document.update(document)
+        if input is not None:
+            json_format.ParseDict(input, run.input)
+        if deadline is not None:
+            run.deadline.FromTimedelta(deadline)
+        spec = pb.ExecutionSpec(
+            kind=pb.WORKFLOW_EXECUTION,
+            workflow=run,
+            idempotency_key=idempotency_key,
+            parent_execution_id=parent_execution_id,
+        )
+        return await self.create(spec, callback)
+
+    async def create(
+        self, spec: pb.ExecutionSpec, callback: pb.CallbackRef | None = None
+    ) -> pb.CreateExecutionResponse:
+        request = pb.CreateExecutionRequest(spec=spec, callback=callback)
+        return await self._call(self.executions.Create, request, pb.CreateExecutionResponse)
+
+    async def execution(self, execution_id: str) -> pb.Execution:
+        return await self._call(
+            self.executions.Get, pb.GetExecutionRequest(id=execution_id), pb.Execution
+        )
+
+    async def list_executions(
+        self,
+        *,
+        kind: str | None = None,
+        phases: Sequence[str] = (),
+        target: str = "",
+        parent_execution_id: str = "",
+        idempotency_key: str = "",
+        page_size: int = 0,
+        page_token: str = "",
+    ) -> pb.ListExecutionsResponse:
+        request = pb.ListExecutionsRequest(
+            kind=pb.ExecutionKind.Value(kind) if kind else pb.EXECUTION_KIND_UNSPECIFIED,
+            phases=[pb.Phase.Value(phase) for phase in phases],
+            target=target,
+            parent_execution_id=parent_execution_id,
+            idempotency_key=idempotency_key,
+            page_size=page_size,
+            page_token=page_token,
+        )
+        return await self._call(self.executions.List, request, pb.ListExecutionsResponse)
+
+    async def watch(
+        self, execution_id: str, after_revision: int = 0
+    ) -> AsyncIterator[pb.Execution]:
+        """Each change of the execution until it has finished and its caller was told."""
+        stream = self.executions.Watch(
+            pb.WatchExecutionRequest(id=execution_id, after_revision=after_revision),
+            metadata=self._metadata,
+        )
+        try:
+            async for execution in stream:
+                yield execution
+        except grpc.aio.AioRpcError as exc:
+            raise _translated(exc, self.address) from exc
+
+    async def wait(self, execution_id: str) -> pb.Execution:
+        """The execution once it has finished."""
+        last: pb.Execution | None = None
+        async for last in self.watch(execution_id):  # noqa: B007
+            pass
+        assert last is not None
+        return last
+
+    async def cancel(self, execution_id: str, reason: str = "") -> pb.Execution:
+        request = pb.CancelExecutionRequest(id=execution_id, reason=reason)
+        return await self._call(self.executions.Cancel, request, pb.Execution)
+
+    async def result(self, execution_id: str) -> pb.ExecutionResult:
+        return await self._call(
+            self.executions.GetResult, pb.GetResultRequest(id=execution_id), pb.ExecutionResult
+        )
+
+    async def update_status(
+        self, execution_id: str, patch: pb.StatusPatch, expected_revision: int = 0
+    ) -> pb.Execution:
+        request = pb.UpdateStatusRequest(
+            id=execution_id, patch=patch, expected_revision=expected_revision
+        )
+        return await self._call(self.executions.UpdateStatus, request, pb.Execution)
+
+    async def callback_token(self, execution_id: str) -> pb.CallbackToken:
+        return await self._call(
+            self.executions.GetCallbackToken,
+            pb.GetCallbackTokenRequest(id=execution_id),
+            pb.CallbackToken,
+        )
+
+    async def complete(
+        self, execution_id: str, output: str, *, operator: str = "", reason: str = ""
+    ) -> pb.Execution:
+        """Operators: finish a stuck execution as completed and tell its caller."""
+        request = pb.CompleteExecutionRequest(
+            id=execution_id, output=output, operator=operator, reason=reason
+        )
+        return await self._call(self.executions.Complete, request, pb.Execution)
+
+    async def fail(self, execution_id: str, reason: str, *, operator: str = "") -> pb.Execution:
+        """Operators: finish a stuck execution as failed and tell its caller."""
+        request = pb.FailExecutionRequest(id=execution_id, reason=reason, operator=operator)
+        return await self._call(self.executions.Fail, request, pb.Execution)
+
+    async def list_stuck(self) -> pb.ListStuckResponse:
+        return await self._call(
+            self.executions.ListStuck, pb.ListStuckRequest(), pb.ListStuckResponse
+        )
+
+    # ------------------------------------------------------------------ events
+
+    async def publish_event(
+        self, event: dict[str, Any], execution_id: str = ""
+    ) -> pb.PublishEventResponse:
+        """Send a CloudEvent to every listening run, or to `execution_id` alone."""
+        request = pb.PublishEventRequest(execution_id=execution_id)
+        request.event.update(event)
+        return await self._call(self.events.Publish, request, pb.PublishEventResponse)
+
+    async def subscribe(self, workflow_id: str, key: str) -> None:
+        subscription = pb.Subscription(workflow_id=workflow_id, key=key)
+        await self._call(self.events.Subscribe, subscription, pb.SubscriptionResponse)
+
+    async def unsubscribe(self, workflow_id: str, key: str) -> None:
+        subscription = pb.Subscription(workflow_id=workflow_id, key=key)
+        await self._call(self.events.Unsubscribe, subscription, pb.SubscriptionResponse)
+
+    async def _call(self, method: Any, request: Any, response: type[R]) -> R:
+        """Call `method`, turning gRPC errors into ApiError / ApiUnreachable."""
+        try:
+            result = await method(request, metadata=self._metadata + outgoing_metadata())
+        except grpc.aio.AioRpcError as exc:
+            raise _translated(exc, self.address) from exc
+        assert isinstance(result, response)
+        return result
+
+
+class ApiError(RuntimeError):
+    """The API answered with an error; `code` is the gRPC status code."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+# What gRPC itself says when no connection could be made. Matched at the start only: the
+# API's own UNAVAILABLE answers (Temporal unreachable) may quote a refused connection too.
+_NO_CONNECTION = ("failed to connect", "dns resolution failed")
+
+
+def _translated(exc: grpc.aio.AioRpcError, address: str) -> Exception:
+    details = exc.details() or ""
+    if exc.code() == grpc.StatusCode.UNAVAILABLE and details.lower().startswith(_NO_CONNECTION):
+        return ApiUnreachable(
+            f"cannot reach the Stigmer API at {address}; start it with `stigmer server`"
+        )
+    return ApiError(exc.code(), details)
+
+
+def _definition_kind(kind: str) -> pb.DefinitionKind.ValueType:
+    try:
+        return DEFINITION_KINDS[kind.lower()]
+    except KeyError:
+        raise ValueError(f"unknown kind {kind!r}; expected agent or workflow") from None
