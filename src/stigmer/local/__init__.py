@@ -1,0 +1,1 @@
+"""The embedded Temporal dev server and the process supervision behind ``stigmer server``."""
