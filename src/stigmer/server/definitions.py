@@ -1,0 +1,119 @@
+"""DefinitionService: apply, get, list and delete Agents and Workflows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
+from stigmer.engine.validation import validate_data
+from stigmer.resources.definitions import agent_spec_errors, content_version, name_error
+from stigmer.resources.source import pointer
+from stigmer.resources.values import to_json
+from stigmer.server.errors import InvalidArgument, rpc
+from stigmer.server.pages import cursor_of, page_size, page_token
+from stigmer.server.schedules import Schedules
+from stigmer.store.store import NotFound, Store
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def kind_name(kind: pb.DefinitionKind.ValueType, field: str = "kind") -> str:
+    if kind == pb.DEFINITION_KIND_UNSPECIFIED:
+        raise InvalidArgument(field, "is required: AGENT or WORKFLOW")
+    return pb.DefinitionKind.Name(kind)
+
+
+def workflow_problems(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """DSL validation problems as (JSON pointer, message)."""
+    return [(error.path, error.message) for error in validate_data(document)]
+
+
+def validate_spec(kind: pb.DefinitionKind.ValueType, spec: dict[str, Any]) -> None:
+    """The same checks as `stigmer apply` makes on files, for clients that skip them."""
+    if kind == pb.AGENT:
+        problems = [(pointer(path), message) for path, message in agent_spec_errors(spec)]
+    else:
+        problems = workflow_problems(spec)
+    if problems:
+        where, message = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InvalidArgument(f"definition.spec{where.replace('/', '.')}", message + more)
+
+
+class DefinitionService(pb_grpc.DefinitionServiceServicer):
+    def __init__(self, store: Store, schedules: Schedules) -> None:
+        self.store = store
+        self.schedules = schedules
+
+    @rpc
+    async def Apply(
+        self, request: pb.ApplyDefinitionRequest, context: Context
+    ) -> pb.ApplyDefinitionResponse:
+        definition = request.definition
+        kind = kind_name(definition.kind, "definition.kind")
+        if (problem := name_error(definition.metadata.name)) is not None:
+            raise InvalidArgument("definition.metadata.name", problem)
+        spec = to_json(definition.spec)
+        if not spec:
+            raise InvalidArgument("definition.spec", "is required")
+        validate_spec(definition.kind, spec)
+        metadata = {
+            key: dict(value)
+            for key, value in (
+                ("labels", definition.metadata.labels),
+                ("annotations", definition.metadata.annotations),
+            )
+            if value
+        }
+        name = definition.metadata.name
+        if definition.kind == pb.WORKFLOW:
+            # Temporal first: if it cannot take the schedule, nothing is stored either.
+            await self.schedules.sync(name, spec, await self._current_spec(kind, name))
+        stored, changed = await self.store.apply_definition(
+            kind, name, spec, metadata, content_version(spec)
+        )
+        return pb.ApplyDefinitionResponse(definition=stored, changed=changed)
+
+    async def _current_spec(self, kind: str, name: str) -> dict[str, Any] | None:
+        try:
+            return dict(to_json((await self.store.get_definition(kind, name)).spec))
+        except NotFound:
+            return None
+
+    @rpc
+    async def Get(self, request: pb.GetDefinitionRequest, context: Context) -> pb.Definition:
+        if not request.name:
+            raise InvalidArgument("name", "is required")
+        return await self.store.get_definition(
+            kind_name(request.kind), request.name, request.version
+        )
+
+    @rpc
+    async def List(
+        self, request: pb.ListDefinitionsRequest, context: Context
+    ) -> pb.ListDefinitionsResponse:
+        kind = pb.DefinitionKind.Name(request.kind) if request.kind else None
+        size = page_size(request.page_size)
+        found = await self.store.list_definitions(kind, size, cursor_of(request.page_token))
+        last = found[-1] if len(found) == size else None
+        token = (
+            page_token(f"{pb.DefinitionKind.Name(last.kind)}/{last.metadata.name}") if last else ""
+        )
+        return pb.ListDefinitionsResponse(definitions=found, next_page_token=token)
+
+    @rpc
+    async def Delete(
+        self, request: pb.DeleteDefinitionRequest, context: Context
+    ) -> pb.DeleteDefinitionResponse:
+        if not request.name:
+            raise InvalidArgument("name", "is required")
+        kind = kind_name(request.kind)
+        if request.kind == pb.WORKFLOW:
+            await self.schedules.sync(
+                request.name, None, await self._current_spec(kind, request.name)
+            )
+        await self.store.delete_definition(kind, request.name)
+        return pb.DeleteDefinitionResponse()

@@ -1,0 +1,101 @@
+"""Keeping a Workflow definition's `schedule` in Temporal, on apply and on delete.
+
+The schedule is replaced as a whole whenever the definition changes (remove, then
+create), so what runs is always what the current version says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from stigmer.config import Settings, task_queue
+from stigmer.engine.durations import parse_duration
+from stigmer.engine.scheduling import SCHEDULED_RUN, ScheduledRun
+from stigmer.server.launcher import Launcher
+
+
+class Schedules:
+    def __init__(self, launcher: Launcher, settings: Settings) -> None:
+        self.launcher = launcher
+        self.prefix = settings.queue_prefix
+        self.queue = task_queue("engine", settings.queue_prefix)
+
+    def schedule_id(self, workflow: str) -> str:
+        return f"{self.prefix}schedule/{workflow}"
+
+    def loop_id(self, workflow: str) -> str:
+        return f"{self.prefix}scheduled-run/{workflow}"
+
+    async def sync(
+        self, workflow: str, document: dict[str, Any] | None, previous: dict[str, Any] | None
+    ) -> None:
+        """Make Temporal run `workflow` as `document.schedule` says (None: not at all)."""
+        wanted = (document or {}).get("schedule")
+        if not wanted and not (previous or {}).get("schedule"):
+            return  # nothing scheduled before or now: Temporal need not be asked
+        client = await self.launcher.client()
+        await self._remove(client, workflow)
+        if wanted:
+            await self._create(client, workflow, wanted)
+
+    async def _remove(self, client: Client, workflow: str) -> None:
+        await _ignoring_missing(client.get_schedule_handle(self.schedule_id(workflow)).delete())
+        loop = client.get_workflow_handle(self.loop_id(workflow))
+        await _ignoring_missing(loop.terminate("its schedule changed"))
+
+    async def _create(self, client: Client, workflow: str, schedule: dict[str, Any]) -> None:
+        if "after" in schedule or "on" in schedule:
+            after = (
+                parse_duration(schedule["after"]).total_seconds() if "after" in schedule else None
+            )
+            await client.start_workflow(
+                SCHEDULED_RUN,
+                ScheduledRun(workflow, after, schedule.get("on")),
+                id=self.loop_id(workflow),
+                task_queue=self.queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+            )
+            return
+        spec = ScheduleSpec()
+        if "every" in schedule:
+            spec = ScheduleSpec(
+                intervals=[ScheduleIntervalSpec(every=parse_duration(schedule["every"]))]
+            )
+        elif "cron" in schedule:
+            spec = ScheduleSpec(cron_expressions=[schedule["cron"]])
+        await client.create_schedule(
+            self.schedule_id(workflow),
+            Schedule(
+                action=ScheduleActionStartWorkflow(
+                    SCHEDULED_RUN,
+                    ScheduledRun(workflow),
+                    id=self.loop_id(workflow),
+                    task_queue=self.queue,
+                ),
+                spec=spec,
+                # A run still going when the next is due: skip, never pile up.
+                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+            ),
+        )
+
+
+async def _ignoring_missing(call: Awaitable[Any]) -> None:
+    """Await `call`; NOT_FOUND means there was nothing to remove."""
+    try:
+        await call
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
