@@ -1,0 +1,185 @@
+"""The caller side of the handshake: a workflow task that hands its token over and waits.
+
+`call_from_workflow` runs in workflow code and schedules one caller activity per call with
+timeouts that fit the execution's own deadline. The activity creates the execution with
+the callback reference and goes pending (`raise_complete_async`), freeing its worker slot;
+the execution's workflow completes, fails or cancels it through the token when it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import grpc
+import structlog
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+
+from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.client import ApiError, Client
+from stigmer.handshake import timeouts
+from stigmer.handshake.contract import (
+    CALL_AGENT_ACTIVITY,
+    CANCEL_CALLED_ACTIVITY,
+    RUN_WORKFLOW_ACTIVITY,
+    CallRequest,
+    CallResult,
+)
+from stigmer.handshake.outcome import call_result, outcome_error
+from stigmer.handshake.tokens import token_preview
+
+log = structlog.get_logger("stigmer.handshake")
+
+CREATION_REFUSED = "stigmer.CreationRefused"
+"""The API refused the execution (bad argument, unknown agent): retrying cannot help."""
+
+_REFUSALS = {
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.PERMISSION_DENIED,
+    grpc.StatusCode.UNAUTHENTICATED,
+}
+
+
+def idempotency_key(workflow_id: str, run_id: str, activity_id: str) -> str:
+    """One execution per call: a retried attempt of the same activity finds it again.
+
+    The run id is part of the key so that a reset or continued-as-new workflow, whose
+    activity ids start over, never picks up an execution of an earlier run.
+    """
+    return f"call/{workflow_id}/{run_id}/{activity_id}"
+
+
+async def call_from_workflow(request: CallRequest) -> CallResult:
+    """Run a `call: agent` or `run: workflow` task; workflow code only."""
+    plan = timeouts.plan(request.deadline_seconds, request.heartbeat_timeout_seconds)
+    activity_id = f"{request.kind}/{workflow.uuid4()}"
+    own_queue = workflow.info().task_queue
+    name = CALL_AGENT_ACTIVITY if request.kind == "agent" else RUN_WORKFLOW_ACTIVITY
+    try:
+        result: CallResult = await workflow.execute_activity(
+            name,
+            request,
+            activity_id=activity_id,
+            task_queue=own_queue,
+            start_to_close_timeout=plan.caller_start_to_close,
+            heartbeat_timeout=plan.caller_heartbeat_timeout,
+            retry_policy=RetryPolicy(
+                maximum_attempts=timeouts.CALLER_ATTEMPTS,
+                maximum_interval=timeouts.CALLER_RETRY_CAP,
+                non_retryable_error_types=[CREATION_REFUSED],
+            ),
+            result_type=CallResult,
+        )
+    except (asyncio.CancelledError, ActivityError) as exc:
+        if isinstance(exc, ActivityError) and not isinstance(exc.cause, CancelledError):
+            raise
+        # The calling workflow is being cancelled: the execution it started goes too.
+        info = workflow.info()
+        await workflow.execute_activity(
+            CANCEL_CALLED_ACTIVITY,
+            idempotency_key(info.workflow_id, info.run_id, activity_id),
+            task_queue=own_queue,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_attempts=5),
+        )
+        raise
+    return result
+
+
+class CallerActivities:
+    """Caller activities, run by the engine worker; they reach the API as any client."""
+
+    def __init__(self, api: Client) -> None:
+        self.api = api
+
+    @activity.defn(name=CALL_AGENT_ACTIVITY)
+    async def call_agent(self, request: CallRequest) -> CallResult:
+        return await self._hand_over(request)
+
+    @activity.defn(name=RUN_WORKFLOW_ACTIVITY)
+    async def run_workflow(self, request: CallRequest) -> CallResult:
+        return await self._hand_over(request)
+
+    @activity.defn(name=CANCEL_CALLED_ACTIVITY)
+    async def cancel_call(self, key: str) -> None:
+        """Cancel the execution a cancelled caller had started, if it got that far."""
+        found = await self.api.list_executions(page_size=1, idempotency_key=key)
+        for execution in found.executions:
+            await self.api.cancel(execution.id, reason="the calling workflow was cancelled")
+
+    async def _hand_over(self, request: CallRequest) -> CallResult:
+        info = activity.info()
+        token = info.task_token
+        workflow_id, run_id = info.workflow_id or "", info.workflow_run_id or ""
+        key = idempotency_key(workflow_id, run_id, info.activity_id)
+        fields = {
+            "workflow_id": workflow_id,
+            "activity_id": info.activity_id,
+            "attempt": info.attempt,
+            "token_preview": token_preview(token),
+        }
+        log.info("token extracted", **fields)
+        callback = pb.CallbackRef(
+            task_token=token,
+            namespace=info.namespace,
+            workflow_id=workflow_id,
+            run_id=run_id,
+            activity_id=info.activity_id,
+            attempt=info.attempt,
+        )
+        if info.heartbeat_timeout:
+            callback.heartbeat_timeout.FromTimedelta(info.heartbeat_timeout)
+        if info.start_to_close_timeout:
+            callback.caller_timeout.FromTimedelta(info.start_to_close_timeout)
+        try:
+            response = await self._create(request, key, callback)
+        except ApiError as exc:
+            if exc.code in _REFUSALS:
+                raise ApplicationError(
+                    f"{request.kind} {request.target!r}: {exc}",
+                    type=CREATION_REFUSED,
+                    non_retryable=True,
+                ) from exc
+            raise
+        execution = response.execution
+        fields["execution_id"] = execution.id
+        if not response.created:
+            log.info("execution found again", **fields)
+        if execution.status.phase in (pb.COMPLETED, pb.FAILED, pb.CANCELLED):
+            # A retried attempt arriving after the end: nothing will call back, answer now.
+            log.info(
+                "execution already finished", phase=pb.Phase.Name(execution.status.phase), **fields
+            )
+            error = outcome_error(execution)
+            if error is not None:
+                raise error
+            return call_result(execution)
+        log.info("caller pending", **fields)
+        activity.raise_complete_async()
+
+    async def _create(
+        self, request: CallRequest, key: str, callback: pb.CallbackRef
+    ) -> pb.CreateExecutionResponse:
+        deadline = timedelta(seconds=request.deadline_seconds) if request.deadline_seconds else None
+        if request.kind == "agent":
+            return await self.api.run_agent(
+                request.target,
+                request.message,
+                env=request.env,
+                deadline=deadline,
+                idempotency_key=key,
+                parent_execution_id=request.parent_execution_id,
+                callback=callback,
+            )
+        return await self.api.run_workflow(
+            request.target,
+            input=request.input,
+            deadline=deadline,
+            idempotency_key=key,
+            parent_execution_id=request.parent_execution_id,
+            callback=callback,
+        )

@@ -1,0 +1,35 @@
+"""Fixtures of the process-level fault tests: a platform of real OS processes per test.
+
+When a test fails, the tails of its processes' logs are added to the failure report,
+since what went wrong usually shows only in a process the test could not see into.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator
+from pathlib import Path
+
+import pytest
+
+from stigmer.local.embedded import EmbeddedTemporal
+from tests.faults.processes import LOGS_KEY, ProcessPlatform, started
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed:
+        for platform in item.stash.get(LOGS_KEY, []):
+            report.sections.append(("process logs", platform.logs()))
+    return report
+
+
+@pytest.fixture
+async def processes(
+    request: pytest.FixtureRequest, temporal_server: EmbeddedTemporal, tmp_path: Path
+) -> AsyncIterator[ProcessPlatform]:
+    """API, engine+agents worker and runner worker as processes on the session's Temporal."""
+    async with started(request, temporal_server.address, tmp_path) as platform:
+        yield platform

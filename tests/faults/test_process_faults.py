@@ -1,0 +1,212 @@
+"""The handshake survives crashes of each part of the platform, each a real OS process.
+
+Every test crashes one part (SIGKILL, or a restart of Temporal itself) while agent calls
+are pending on their tokens, brings it back, and checks that nothing was lost: each call
+made exactly one AgentExecution, each caller got its own agent's output, and each
+callback was delivered. Waits are bounded; the longest ones are marked LONG WAIT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.local.embedded import EmbeddedTemporal, free_port
+from tests.faults.processes import ProcessPlatform, started
+from tests.handshake.helpers import SCRIPTED, agent_task, document, eventually, output_of, script
+
+pytestmark = pytest.mark.timeout(120)
+
+RETRIED = "the runner was lost; attempt 2 starts the agent over"
+
+
+async def start_calls(platform: ProcessPlatform, messages: list[str]) -> list[str]:
+    """One workflow per message, each calling the scripted agent once; their ids."""
+    await platform.client.apply("agent", "scripted", SCRIPTED)
+    ids = []
+    for message in messages:
+        created = await platform.client.run_workflow(document=document(agent_task("ask", message)))
+        ids.append(created.execution.id)
+    return ids
+
+
+async def working_calls(platform: ProcessPlatform, workflow_ids: list[str]) -> list[str]:
+    """The agent execution of each workflow, once every agent is inside its own code.
+
+    That is when the agent has reported its first step: IN_PROGRESS alone comes before
+    the runner has even picked the run up. The scripts must have `steps`.
+    """
+    found: dict[str, str] = {}
+
+    async def all_working() -> bool:
+        for workflow_id in workflow_ids:
+            listed = await platform.client.list_executions(parent_execution_id=workflow_id)
+            calls = list(listed.executions)
+            if len(calls) != 1:
+                return False
+            if not any(m.content.startswith("step 1 of") for m in calls[0].status.messages):
+                return False
+            found[workflow_id] = calls[0].id
+        return True
+
+    await eventually(all_working, seconds=30)
+    return [found[workflow_id] for workflow_id in workflow_ids]
+
+
+async def agents_done(platform: ProcessPlatform, call_ids: list[str], seconds: float) -> None:
+    """Until every agent has reported its result to the API."""
+
+    async def all_reported() -> bool:
+        calls = [await platform.client.execution(call_id) for call_id in call_ids]
+        return all(call.status.output for call in calls)
+
+    await eventually(all_reported, seconds=seconds)
+
+
+async def settled(
+    platform: ProcessPlatform, execution_ids: list[str], seconds: float
+) -> list[pb.Execution]:
+    """Every execution finished, with its callback recorded; polled, as the API may restart."""
+    done: dict[str, pb.Execution] = {}
+
+    async def all_settled() -> bool:
+        for execution_id in execution_ids:
+            if execution_id not in done:
+                found = await platform.settled(execution_id)
+                if found is None:
+                    return False
+                done[execution_id] = found
+        return True
+
+    await eventually(all_settled, seconds=seconds, every=0.5)
+    return [done[execution_id] for execution_id in execution_ids]
+
+
+async def assert_each_call_completed_once(
+    platform: ProcessPlatform, workflow_ids: list[str], outputs: list[str], seconds: float
+) -> list[pb.Execution]:
+    """Each workflow completed with its own agent's output, delivered by its one execution."""
+    workflows = await settled(platform, workflow_ids, seconds)
+    phases = [pb.Phase.Name(w.status.phase) for w in workflows]
+    assert phases == ["COMPLETED"] * len(workflows), [w.status.error.detail for w in workflows]
+    results = [output_of(w) for w in workflows]
+    assert [r["output"] for r in results] == outputs
+    assert [r["phase"] for r in results] == ["COMPLETED"] * len(results)
+    calls = await settled(platform, [r["execution_id"] for r in results], seconds=15)
+    assert [c.status.callback.outcome for c in calls] == [pb.CALLBACK_DELIVERED] * len(calls), [
+        c.status.callback.detail for c in calls
+    ]
+    for workflow in workflows:
+        children = await platform.client.list_executions(parent_execution_id=workflow.id)
+        assert len(children.executions) == 1, f"{workflow.id} made {len(children.executions)}"
+    every_call = await platform.client.list_executions(kind="AGENT_EXECUTION")
+    assert len(every_call.executions) == len(workflow_ids), "an execution was duplicated"
+    return calls
+
+
+async def test_a_killed_runner_is_replaced_and_the_agent_starts_over(
+    processes: ProcessPlatform,
+) -> None:
+    """A dead runner stops heartbeating; its run goes to a live runner, from the start."""
+    platform = processes
+    [workflow_id] = await start_calls(platform, [script(sleep=6, steps=3, output="survived")])
+    await working_calls(platform, [workflow_id])
+    platform.runner.kill()
+    await platform.restart_worker(platform.runner)
+    # LONG WAIT: the run is retried only after the runner heartbeat timeout (10 s)
+    # passes, and then the agent runs its 6 s again.
+    [call] = await assert_each_call_completed_once(
+        platform, [workflow_id], ["survived"], seconds=45
+    )
+    assert call.status.phase == pb.COMPLETED
+    assert call.status.output == "survived"
+    system = [m.content for m in call.status.messages if m.role == "system"]
+    assert system == [RETRIED]
+    steps = [m.content for m in call.status.messages if m.content == "step 1 of 3"]
+    assert len(steps) == 2, "the second attempt must start the agent from the beginning"
+
+
+async def test_calls_survive_a_killed_api_server(processes: ProcessPlatform) -> None:
+    """The store holds the callbacks: an API back on the same database delivers them."""
+    platform = processes
+    outputs = [f"answer {n}" for n in range(3)]
+    workflow_ids = await start_calls(
+        platform, [script(steps=1, sleep=5, output=o) for o in outputs]
+    )
+    await working_calls(platform, workflow_ids)
+    platform.api.kill()
+    await platform.restart_api()  # same port, same data dir and SQLite database
+    await assert_each_call_completed_once(platform, workflow_ids, outputs, seconds=40)
+
+
+async def test_calls_survive_an_api_outage_as_their_agents_finish(
+    processes: ProcessPlatform,
+) -> None:
+    """The agents end while the API is down: reporting their results must wait for it.
+
+    An outage of the API is a fault of the platform, not of the agent, so it must not
+    fail the agent's execution or its caller.
+    """
+    platform = processes
+    outputs = [f"answer {n}" for n in range(3)]
+    workflow_ids = await start_calls(
+        platform, [script(steps=1, sleep=2, output=o) for o in outputs]
+    )
+    await working_calls(platform, workflow_ids)
+    platform.api.kill()
+    # LONG WAIT: the API stays down past the end of the agents' 2 s of work.
+    await asyncio.sleep(4)
+    await platform.restart_api()
+    await assert_each_call_completed_once(platform, workflow_ids, outputs, seconds=40)
+
+
+async def test_calls_survive_a_restart_of_temporal(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Pending tokens and running agents outlive Temporal going down and coming back.
+
+    A Temporal of its own, since the session's is shared by every other test.
+    """
+    temporal = EmbeddedTemporal(
+        tmp_path / "temporal", port=free_port(), ui_port=None, startup_timeout=60
+    )
+    await temporal.start()
+    try:
+        parts = started(request, temporal.address, tmp_path / "platform")
+        parts.platform.other_logs.append((f"temporal ({temporal.log_path})", temporal.log_tail))
+        async with parts as platform:
+            outputs = [f"answer {n}" for n in range(3)]
+            workflow_ids = await start_calls(
+                platform, [script(steps=1, sleep=3, output=o) for o in outputs]
+            )
+            call_ids = await working_calls(platform, workflow_ids)
+            await temporal.stop()
+            # Temporal stays down until the agents have finished (the API is still up to
+            # hear their results), so the runner must report its completion to a
+            # Temporal that comes back; well within the runner's 10 s heartbeat timeout.
+            await agents_done(platform, call_ids, seconds=10)
+            await temporal.start()  # same port, same data dir
+            # LONG WAIT: workers and the API reconnect with backoff after Temporal returns.
+            await assert_each_call_completed_once(platform, workflow_ids, outputs, seconds=60)
+    finally:
+        await temporal.stop()
+
+
+async def test_calls_survive_a_killed_engine_and_agents_worker(
+    processes: ProcessPlatform,
+) -> None:
+    """Workflow state lives in Temporal: a new engine+agents worker carries on from it."""
+    platform = processes
+    outputs = [f"answer {n}" for n in range(3)]
+    workflow_ids = await start_calls(
+        platform, [script(steps=1, sleep=4, output=o) for o in outputs]
+    )
+    call_ids = await working_calls(platform, workflow_ids)
+    platform.engine.kill()
+    # The runner is still up: the agents finish while no worker can record it or call back.
+    await agents_done(platform, call_ids, seconds=20)
+    await platform.restart_worker(platform.engine)
+    await assert_each_call_completed_once(platform, workflow_ids, outputs, seconds=40)
