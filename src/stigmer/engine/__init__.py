@@ -1,0 +1,1 @@
+"""The Open Workflow DSL engine: loading, validation, runtime expressions, the interpreter."""

@@ -1,0 +1,236 @@
+"""Runtime expressions: jq, in the DSL's strict (`${ ... }`) and loose forms.
+
+Expressions run inside Temporal workflow code, so they must be deterministic. jq itself is,
+except for a handful of builtins that read the clock or the process environment; those are
+shadowed: `now` returns the time the runtime supplies (the workflow clock under Temporal),
+`localtime`/`strflocaltime` are UTC, and `env`/`$ENV` are empty. `import`/`include` cannot
+be used because the program does not start with them, so expressions never read files.
+
+The arguments (`$context`, `$input`, ...) travel inside the program's input rather than as
+jq named arguments, because jq binds named arguments at compile time and the compiled
+program is cached per expression text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Collection, Mapping
+from functools import lru_cache
+from typing import Any
+
+from temporalio import workflow
+
+from stigmer.engine.errors import EXPRESSION, DslError, DslFault
+
+with workflow.unsafe.imports_passed_through():
+    # A C extension: the sandbox cannot re-import it per run, so the host module is shared.
+    import jq
+
+ARGUMENTS = (
+    "context",
+    "input",
+    "output",
+    "secrets",
+    "task",
+    "workflow",
+    "runtime",
+    "authorization",
+)
+"""Every runtime expression argument the DSL defines, in a fixed order."""
+
+# The arguments each kind of expression may use (dsl.md, "Runtime expression arguments").
+WORKFLOW_INPUT = frozenset({"secrets", "workflow", "runtime"})
+TASK_IF = frozenset({"context", "secrets", "task", "workflow", "runtime"})
+TASK_INPUT = TASK_IF
+TASK = frozenset({*TASK_IF, "input", "authorization"})
+"""The task definition itself, e.g. `set` values and `with` arguments."""
+TASK_OUTPUT = TASK
+TASK_EXPORT = frozenset({*TASK, "output"})
+WORKFLOW_OUTPUT = frozenset({"context", "secrets", "workflow", "runtime"})
+
+_STRICT = re.compile(r"^\s*\$\{(.+)\}\s*$", re.DOTALL)
+
+_DETERMINISTIC_BUILTINS = (
+    ".[1] as $__now | def now: $__now; def localtime: gmtime; "
+    "def strflocaltime(f): strftime(f); def env: {}; {} as $ENV | "
+)
+
+
+def strict_body(value: Any) -> str | None:
+    """The jq text of a `${ ... }` string, or None when `value` is not one."""
+    if not isinstance(value, str):
+        return None
+    match = _STRICT.match(value)
+    return match.group(1).strip() if match else None
+
+
+def segments(text: str) -> list[tuple[bool, str]]:
+    """Split text with embedded `${ ... }` into (is_expression, text) parts, in order.
+
+    Braces inside the expression (jq objects) and inside its string literals are
+    balanced, so `${ {a: "}"} | .a }` is one expression. An unclosed `${` is literal text.
+    """
+    parts: list[tuple[bool, str]] = []
+    start = 0
+    while (opening := text.find("${", start)) >= 0:
+        end = _closing_brace(text, opening + 2)
+        if end < 0:
+            break
+        if opening > start:
+            parts.append((False, text[start:opening]))
+        parts.append((True, text[opening + 2 : end].strip()))
+        start = end + 1
+    if start < len(text):
+        parts.append((False, text[start:]))
+    return parts
+
+
+def _closing_brace(text: str, index: int) -> int:
+    depth, quoted, escaped = 1, False, False
+    for position in range(index, len(text)):
+        char = text[position]
+        if quoted:
+            escaped = char == "\\" and not escaped
+            if char == '"' and not escaped:
+                quoted = False
+            continue
+        if char == '"':
+            quoted = True
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return position
+    return -1
+
+
+def field_body(value: str) -> str:
+    """The jq text of a field the spec types as an expression (`if`, `input.from`, ...).
+
+    Such fields take the bare form (`.user.id`) as well as the strict one (`${ .user.id }`).
+    """
+    body = strict_body(value)
+    return value.strip() if body is None else body
+
+
+@lru_cache(maxsize=2048)
+def _compile(text: str, names: tuple[str, ...]) -> Any:
+    bindings = "".join(f".[{i + 2}] as ${name} | " for i, name in enumerate(names))
+    try:
+        return jq.compile(f"{_DETERMINISTIC_BUILTINS}{bindings}.[0] | ({text})")
+    except ValueError:
+        # Compile the text alone so the message's line and column point into what was written.
+        try:
+            jq.compile(text, args=dict.fromkeys(names))
+        except ValueError as exc:
+            raise ValueError(_clean(str(exc))) from None
+        raise
+
+
+def _clean(message: str) -> str:
+    lines = [line for line in message.splitlines() if not line.startswith("jq: 1 compile error")]
+    return "\n".join(lines).removeprefix("jq: error: ").strip()
+
+
+def _referenced(text: str, available: Collection[str]) -> tuple[str, ...]:
+    """The arguments and variables (`for`'s item, `catch`'s error) the text may use; only
+    those are bound, keeping jq's input small. Arguments come first, in their fixed order."""
+    variables = sorted(name for name in available if name not in ARGUMENTS)
+    return tuple(
+        name for name in (*ARGUMENTS, *variables) if name in available and f"${name}" in text
+    )
+
+
+def compile_error(text: str, available: Collection[str]) -> str | None:
+    """Why `text` does not compile with the given arguments in scope, or None if it does."""
+    try:
+        _compile(text, _referenced(text, available))
+    except ValueError as exc:
+        return _clean(str(exc))
+    return None
+
+
+class Evaluator:
+    """Evaluates a workflow's expressions in its evaluation mode.
+
+    In loose mode any string is tried as an expression and stays itself when that fails;
+    a string written as `${ ... }` is always an expression, and its failures always fault.
+    """
+
+    def __init__(self, *, loose: bool = False, clock: Callable[[], float]) -> None:
+        self.loose = loose
+        self._clock = clock
+
+    def run(self, text: str, data: Any, args: Mapping[str, Any], *, instance: str) -> Any:
+        """The first result of jq `text` on `data` (null when it yields none)."""
+        names = _referenced(text, args)
+        try:
+            program = _compile(text, names)
+            payload = [data, self._clock(), *(args[name] for name in names)]
+            results = iter(program.input_value(payload))
+            return next(results, None)
+        except ValueError as exc:
+            raise DslFault(
+                DslError.of(
+                    EXPRESSION,
+                    f"expression {text!r} failed: {_clean(str(exc))}",
+                    title="Runtime expression failed",
+                    instance=instance,
+                )
+            ) from None
+
+    def field(self, value: Any, data: Any, args: Mapping[str, Any], *, instance: str) -> Any:
+        """Evaluate a field the spec types as an expression; objects are templates."""
+        if isinstance(value, str):
+            return self._string(value, field_body(value), data, args, instance)
+        return self.template(value, data, args, instance=instance)
+
+    def template(self, value: Any, data: Any, args: Mapping[str, Any], *, instance: str) -> Any:
+        """Evaluate every expression string inside `value`, recursively; keep the rest."""
+        if isinstance(value, str):
+            body = strict_body(value)
+            if body is not None or self.loose:
+                return self._string(
+                    value, body if body is not None else value, data, args, instance
+                )
+            return value
+        if isinstance(value, dict):
+            return {k: self.template(v, data, args, instance=instance) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.template(v, data, args, instance=instance) for v in value]
+        return value
+
+    def interpolate(self, value: Any, data: Any, args: Mapping[str, Any], *, instance: str) -> str:
+        """Text with every embedded `${ ... }` replaced by its result (JSON unless a string).
+
+        Used where a field is text for a person or a model (an agent's message), so that
+        `"Summarize ${ .title } in ${ .words } words"` reads as written.
+        """
+        if not isinstance(value, str) or strict_body(value) is not None:
+            return to_text(self.template(value, data, args, instance=instance))
+        return "".join(
+            to_text(self.run(part, data, args, instance=instance)) if expression else part
+            for expression, part in segments(value)
+        )
+
+    def truthy(self, value: str, data: Any, args: Mapping[str, Any], *, instance: str) -> bool:
+        """A condition (`if`, `when`): jq truthiness, where only false and null are false."""
+        result = self.field(value, data, args, instance=instance)
+        return result is not None and result is not False
+
+    def _string(
+        self, raw: str, text: str, data: Any, args: Mapping[str, Any], instance: str
+    ) -> Any:
+        if self.loose and strict_body(raw) is None:
+            try:
+                return self.run(text, data, args, instance=instance)
+            except DslFault:
+                return raw
+        return self.run(text, data, args, instance=instance)
+
+
+def to_text(value: Any) -> str:
+    """A value as text for places that need a string: strings as they are, the rest as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

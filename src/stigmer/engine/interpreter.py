@@ -1,0 +1,412 @@
+"""Runs a validated DSL document: task flow, data flow and flow directives.
+
+This code runs inside a Temporal workflow, so it is deterministic: no I/O, no wall clock
+(time comes from the workflow clock), no randomness. Calls out of the workflow happen only
+in the task modules that need them (`call: agent`, `run: workflow`).
+
+Data flow follows dsl.md "Data Flow". The spec's prose and its diagram disagree on the
+initial `$context` (workflow input vs. unset); it starts as `{}` here, so the usual
+`export.as: $context + {...}` works whatever the input's type, while the input stays
+available as `$workflow.input` and as the first task's input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio import workflow
+
+from stigmer.engine import expressions as ex
+from stigmer.engine import schemas, timeouts
+from stigmer.engine.errors import CONFIGURATION, DslError, DslFault
+from stigmer.engine.events import Inbox
+from stigmer.engine.expressions import Evaluator
+from stigmer.engine.pointers import json_pointer
+from stigmer.engine.progress import Reporter, TaskEvent
+from stigmer.engine.tasks import (
+    Redirect,
+    TaskScope,
+    call_agent,
+    do,
+    emit,
+    for_each,
+    fork,
+    functions,
+    listen,
+    outbound,
+    raise_error,
+    run_workflow,
+    switch,
+    task_kind,
+    try_catch,
+    wait,
+)
+from stigmer.engine.tasks import set as set_task
+
+Handler = Callable[[dict[str, Any], Any, TaskScope], Awaitable[Any]]
+
+RUNTIME_NAME = "stigmer"
+
+
+def _runtime_version() -> str:
+    try:
+        return importlib.metadata.version("stigmer")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+_RUNTIME = {"name": RUNTIME_NAME, "version": _runtime_version(), "metadata": {}}
+
+
+class _Ended(Exception):
+    """`then: end` anywhere: the workflow completes with the ending task's output."""
+
+    def __init__(self, output: Any) -> None:
+        super().__init__("end")
+        self.output = output
+
+
+_FLOW_HANDLERS: dict[str, Handler] = {
+    "do": do.execute,
+    "emit": emit.execute,
+    "listen": listen.execute,
+    "for": for_each.execute,
+    "fork": fork.execute,
+    "raise": raise_error.execute,
+    "set": set_task.execute,
+    "switch": switch.execute,
+    "try": try_catch.execute,
+    "wait": wait.execute,
+}
+
+
+def _handler(kind: str, task: dict[str, Any]) -> Handler | None:
+    if kind in _FLOW_HANDLERS:
+        return _FLOW_HANDLERS[kind]
+    if kind == "call" and task["call"] == "agent":
+        return call_agent.execute
+    if kind == "run" and isinstance(task["run"], dict) and "workflow" in task["run"]:
+        return run_workflow.execute
+    found = outbound.handler(kind, task)
+    if found is None and kind == "call":
+        return functions.execute  # a function of `use.functions`
+    return found
+
+
+def _clock() -> float:
+    """Seconds since the epoch: the workflow clock under Temporal, the wall clock elsewhere."""
+    if workflow.in_workflow():
+        return workflow.now().timestamp()
+    return datetime.now(UTC).timestamp()
+
+
+def _date_time(seconds: float) -> dict[str, Any]:
+    """The spec's DateTime descriptor."""
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return {
+        "iso8601": moment.isoformat().replace("+00:00", "Z"),
+        "epoch": {"seconds": int(seconds), "milliseconds": int(seconds * 1000)},
+    }
+
+
+def _called_execution(task: dict[str, Any], output: Any) -> str:
+    """The execution a `call: agent` or `run: workflow` task went through."""
+    through_handshake = task.get("call") == "agent" or "workflow" in (task.get("run") or {})
+    return str(output.get("execution_id", "")) if through_handshake else ""
+
+
+def _only(args: Mapping[str, Any], names: frozenset[str]) -> dict[str, Any]:
+    """The arguments among `names`, plus every variable in scope (`for` items, errors)."""
+    return {
+        name: value for name, value in args.items() if name in names or name not in ex.ARGUMENTS
+    }
+
+
+async def run_document(
+    document: dict[str, Any],
+    input: Any,
+    *,
+    execution_id: str,
+    report: Reporter | None = None,
+    inbox: Inbox | None = None,
+) -> Any:
+    """Run `document` on `input` and return the workflow output; raises DslFault on a fault.
+
+    The document must have passed `validation.validate_document` (the server validates on
+    apply); constructs that slipped through unvalidated fault with a configuration error.
+    """
+    return await _Run(document, execution_id, report, inbox).run(input)
+
+
+class _Run:
+    """One execution's state: the evaluator, the descriptors and the current `$context`."""
+
+    def __init__(
+        self,
+        document: dict[str, Any],
+        execution_id: str,
+        report: Reporter | None,
+        inbox: Inbox | None,
+    ) -> None:
+        evaluate = document.get("evaluate") or {}
+        self.report = report
+        self.inbox = inbox
+        self.extending = False
+        self.document = document
+        self.execution_id = execution_id
+        self.evaluator = Evaluator(loose=evaluate.get("mode") == "loose", clock=_clock)
+        self.context: Any = {}
+        self.workflow: dict[str, Any] = {}
+        self.secrets: dict[str, Any] = {}
+
+    async def run(self, raw_input: Any) -> Any:
+        raw_input = {} if raw_input is None else raw_input
+        document = self.document
+        self.workflow = {
+            "id": self.execution_id,
+            "definition": document,
+            "input": raw_input,
+            "startedAt": _date_time(_clock()),
+        }
+        args = {"secrets": self.secrets, "workflow": self.workflow, "runtime": _RUNTIME}
+        limit = timeouts.limit_of(
+            document.get("timeout"),
+            document.get("use") or {},
+            lambda raw: self.evaluator.template(
+                raw, raw_input, _only(args, ex.WORKFLOW_INPUT), instance="/timeout"
+            ),
+            instance="/timeout",
+        )
+        work = self._run_body(raw_input, args)
+        if limit is None:
+            return await work
+        return await timeouts.within(
+            work, limit, timeouts.timeout_error("the workflow", limit, instance="/")
+        )
+
+    async def _run_body(self, raw_input: Any, args: dict[str, Any]) -> Any:
+        document = self.document
+        schemas.check(document.get("input"), raw_input, what="workflow input", instance="/input")
+        value = raw_input
+        source = (document.get("input") or {}).get("from")
+        if source is not None:
+            value = self.evaluator.field(
+                source, value, _only(args, ex.WORKFLOW_INPUT), instance="/input/from"
+            )
+        try:
+            value = await self.run_list(document["do"], value, "/do", {})
+        except _Ended as ended:
+            value = ended.output
+        shape = (document.get("output") or {}).get("as")
+        if shape is not None:
+            args["context"] = self.context
+            value = self.evaluator.field(
+                shape, value, _only(args, ex.WORKFLOW_OUTPUT), instance="/output/as"
+            )
+        schemas.check(document.get("output"), value, what="workflow output", instance="/output")
+        return value
+
+    async def run_list(
+        self, tasks: list[Any], value: Any, pointer: str, variables: Mapping[str, Any]
+    ) -> Any:
+        """Run a task list from its first task, following flow directives within it."""
+        output, _ = await self._run_list(tasks, value, pointer, variables)
+        return output
+
+    async def _run_list(
+        self, tasks: list[Any], value: Any, pointer: str, variables: Mapping[str, Any]
+    ) -> tuple[Any, bool]:
+        """The list's output, and whether a task left it with `then: exit`."""
+        names = {next(iter(item)): index for index, item in enumerate(tasks)}
+        index = 0
+        while index < len(tasks):
+            ((name, task),) = tasks[index].items()
+            task_pointer = f"{pointer}/{index}{json_pointer([name])}"
+            value, directive = await self.run_task(name, task, value, task_pointer, variables)
+            if directive == "continue":
+                index += 1
+            elif directive == "exit":
+                return value, True
+            elif directive == "end":
+                raise _Ended(value)
+            elif directive in names:
+                index = names[directive]
+            else:
+                raise DslFault(
+                    DslError.of(
+                        CONFIGURATION,
+                        f"'then: {directive}' names no task of this list",
+                        instance=task_pointer,
+                    )
+                )
+        return value, False
+
+    async def run_alone(
+        self, item: dict[str, Any], value: Any, pointer: str, variables: Mapping[str, Any]
+    ) -> Any:
+        """Run one task outside any list (a fork branch): only `then: end` has an effect."""
+        ((name, task),) = item.items()
+        output, directive = await self.run_task(name, task, value, pointer, variables)
+        if directive == "end":
+            raise _Ended(output)
+        return output
+
+    async def _extended(
+        self, kind: str, handler: Handler, task: dict[str, Any], value: Any, scope: TaskScope
+    ) -> Any:
+        """The task with the `use.extensions` that apply to it: their `before` lists run
+        first (one that exits with `then: exit` replaces the task, its output standing
+        for the task's), their `after` lists then run on the task's output. Tasks of an
+        extension are not extended themselves."""
+        applying = [] if self.extending else self._extensions_for(kind, value, scope)
+        if not applying:
+            return await handler(task, value, scope)
+        self.extending = True
+        try:
+            for pointer, extension in applying:
+                if extension.get("before"):
+                    output, exited = await self._run_list(
+                        extension["before"], value, f"{pointer}/before", scope.variables
+                    )
+                    if exited:
+                        return output
+            self.extending = False
+            output = await handler(task, value, scope)
+            self.extending = True
+            for pointer, extension in applying:
+                if extension.get("after"):
+                    output = await self.run_list(
+                        extension["after"], output, f"{pointer}/after", scope.variables
+                    )
+            return output
+        finally:
+            self.extending = False
+
+    def _extensions_for(
+        self, kind: str, value: Any, scope: TaskScope
+    ) -> list[tuple[str, dict[str, Any]]]:
+        found = []
+        for index, item in enumerate((self.document.get("use") or {}).get("extensions") or []):
+            ((name, extension),) = item.items()
+            extends = extension.get("extend")
+            if (
+                extends != "all"
+                and extends != kind
+                and not (extends == "composite" and kind == "do")
+            ):
+                continue
+            when = extension.get("when")
+            if when is None or self.evaluator.truthy(
+                when, value, scope.args, instance=scope.pointer
+            ):
+                found.append((f"/use/extensions/{index}{json_pointer([name])}", extension))
+        return found
+
+    async def _report(self, event: TaskEvent) -> None:
+        if self.report is not None:
+            await self.report(event)
+
+    async def run_task(
+        self,
+        name: str,
+        task: dict[str, Any],
+        raw_input: Any,
+        pointer: str,
+        variables: Mapping[str, Any],
+    ) -> tuple[Any, str]:
+        """Run one task with its data flow; returns its transformed output and directive."""
+        kind = task_kind(task)
+        handler = _handler(kind, task) if kind else None
+        if handler is None:
+            raise DslFault(
+                DslError.of(
+                    CONFIGURATION,
+                    f"task type {kind or 'unknown'!r} is not supported by this engine yet",
+                    instance=pointer,
+                )
+            )
+        descriptor: dict[str, Any] = {
+            "name": name,
+            "reference": pointer,
+            "definition": task,
+            "input": raw_input,
+            "output": None,
+            "startedAt": _date_time(_clock()),
+        }
+        args: dict[str, Any] = {
+            "context": self.context,
+            "secrets": self.secrets,
+            "task": descriptor,
+            "workflow": self.workflow,
+            "runtime": _RUNTIME,
+            **variables,
+        }
+        evaluator = self.evaluator
+        if "if" in task and not evaluator.truthy(
+            task["if"], raw_input, _only(args, ex.TASK_IF), instance=pointer
+        ):
+            await self._report(TaskEvent(pointer, name, "skipped"))
+            return raw_input, "continue"
+        schemas.check(task.get("input"), raw_input, what="task input", instance=pointer)
+        value = raw_input
+        source = (task.get("input") or {}).get("from")
+        if source is not None:
+            value = evaluator.field(source, value, _only(args, ex.TASK_INPUT), instance=pointer)
+        args.update(input=value, authorization=None)
+        scope = TaskScope(
+            pointer=pointer,
+            args=_only(args, ex.TASK),
+            evaluator=evaluator,
+            execution_id=self.execution_id,
+            runner=self,
+            variables=variables,
+        )
+        limit = timeouts.limit_of(
+            task.get("timeout"),
+            self.document.get("use") or {},
+            lambda raw: evaluator.template(raw, value, scope.args, instance=pointer),
+            instance=pointer,
+        )
+        await self._report(TaskEvent(pointer, name, "running", input=value))
+        try:
+            work = self._extended(kind or "", handler, task, value, scope)
+            if limit is not None:
+                error = timeouts.timeout_error(f"task {pointer}", limit, instance=pointer)
+                work = timeouts.within(work, limit, error)
+            raw_output = await work
+        except DslFault as fault:
+            await self._report(TaskEvent(pointer, name, "faulted", error=fault.error.to_dict()))
+            raise
+        except asyncio.CancelledError:
+            await self._report(TaskEvent(pointer, name, "cancelled"))
+            raise
+        directive = str(task.get("then", "continue"))
+        if isinstance(raw_output, Redirect):
+            raw_output, directive = raw_output.output, raw_output.then
+        await self._report(
+            TaskEvent(
+                pointer,
+                name,
+                "completed",
+                output=raw_output,
+                execution_id=_called_execution(task, raw_output),
+            )
+        )
+        descriptor["output"] = raw_output
+        output = raw_output
+        shape = (task.get("output") or {}).get("as")
+        if shape is not None:
+            output = evaluator.field(shape, output, _only(args, ex.TASK_OUTPUT), instance=pointer)
+        schemas.check(task.get("output"), output, what="task output", instance=pointer)
+        export = (task.get("export") or {}).get("as")
+        if export is not None:
+            args["output"] = output
+            self.context = evaluator.field(
+                export, output, _only(args, ex.TASK_EXPORT), instance=pointer
+            )
+            schemas.check(task.get("export"), self.context, what="context", instance=pointer)
+        return output, directive

@@ -1,0 +1,29 @@
+"""The activities behind `emit` and `listen`: they reach the API like any client."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from stigmer.client import Client
+from stigmer.engine.events import EMIT_EVENT_ACTIVITY, SUBSCRIBE_ACTIVITY, UNSUBSCRIBE_ACTIVITY
+from stigmer.engine.tasks.emit import Emission
+from stigmer.engine.tasks.listen import Subscription
+
+
+class EventActivities:
+    def __init__(self, api: Client) -> None:
+        self.api = api
+
+    @activity.defn(name=EMIT_EVENT_ACTIVITY)
+    async def emit(self, emission: Emission) -> list[str]:
+        """Publish the event; returns the executions it reached."""
+        response = await self.api.publish_event(emission.event)
+        return list(response.delivered_to)
+
+    @activity.defn(name=SUBSCRIBE_ACTIVITY)
+    async def subscribe(self, subscription: Subscription) -> None:
+        await self.api.subscribe(subscription.workflow_id, subscription.key)
+
+    @activity.defn(name=UNSUBSCRIBE_ACTIVITY)
+    async def unsubscribe(self, subscription: Subscription) -> None:
+        await self.api.unsubscribe(subscription.workflow_id, subscription.key)

@@ -1,0 +1,39 @@
+"""What `call: agent` and `run: workflow` share: the handshake call and its result."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from temporalio.exceptions import FailureError
+
+from stigmer.engine.errors import CONFIGURATION, DslError, DslFault, from_failure, is_cancellation
+from stigmer.handshake.contract import CallRequest, CallResult
+
+
+async def invoke(request: CallRequest) -> dict[str, Any]:
+    """Call through the handshake; a failed call faults the task with the callee's error."""
+    # Imported on use: the caller brings the API client and gRPC with it, which a
+    # workflow that never calls out should not load into its sandbox.
+    from stigmer.handshake.caller import call_from_workflow
+
+    try:
+        result = await call_from_workflow(request)
+    except FailureError as exc:
+        if is_cancellation(exc):
+            raise
+        raise DslFault(from_failure(exc, instance=request.task_path)) from exc
+    return result_output(result)
+
+
+def result_output(result: CallResult) -> dict[str, Any]:
+    """The task's output: `{execution_id, phase, output, structured}`, plus `result_ref` if set."""
+    output = asdict(result)
+    if not output["result_ref"]:
+        del output["result_ref"]
+    return output
+
+
+def bad_argument(pointer: str, detail: str) -> DslFault:
+    """A call argument that evaluated to something unusable."""
+    return DslFault(DslError.of(CONFIGURATION, detail, instance=pointer))

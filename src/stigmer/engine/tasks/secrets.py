@@ -1,0 +1,172 @@
+"""Secrets: declared in `use.secrets`, read as `$secrets`, resolved only inside activities.
+
+A secret must never reach the workflow history, so the workflow does not evaluate an
+expression that reads `$secrets`: it sends the expression, with the other arguments it
+names, to the activity as a deferred value (`defer`), and the activity evaluates it with
+the secrets at hand (`SecretSource.resolve`). The same holds for secret-based
+authentication (`basic: {use: my-secret}`), which the activity looks up by name.
+
+Where secrets come from, highest precedence first:
+
+- the environment of the engine worker: `STIGMER_SECRET_<NAME>`, the secret's name in
+  upper case with every character other than a letter or digit written `_` (secret
+  `github-token` is `STIGMER_SECRET_GITHUB_TOKEN`); a value that is a JSON object or
+  array is read as one, anything else is a string;
+- the file `secrets.yaml` in the data dir (`STIGMER_DATA_DIR`), a YAML (or JSON) mapping
+  of secret names to values, read on each use so edits apply without a restart.
+
+A workflow reads only the secrets it declares; a secret that is not declared or cannot be
+found faults the task with the spec's authorization error (status 403).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from stigmer.engine import expressions as ex
+from stigmer.engine.errors import AUTHORIZATION, CONFIGURATION, DslError, DslFault
+from stigmer.engine.tasks import TaskScope
+
+ENV_PREFIX = "STIGMER_SECRET_"
+FILE_NAME = "secrets.yaml"
+
+_DEFERRED = "$stigmer/deferred"
+_NAMED = re.compile(r"\$secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*\"([^\"]+)\"\s*\])")
+
+
+def declared(scope: TaskScope) -> list[str]:
+    """The secret names the workflow declares in `use.secrets`."""
+    definition = (scope.args.get("workflow") or {}).get("definition") or {}
+    names = (definition.get("use") or {}).get("secrets") or []
+    return [str(name) for name in names]
+
+
+def defer(value: Any, data: Any, scope: TaskScope) -> Any:
+    """Evaluate task arguments like `Evaluator.template`, except expressions that read
+    `$secrets`: those become deferred values the activity evaluates."""
+    evaluator = scope.evaluator
+    if isinstance(value, str):
+        body = ex.strict_body(value)
+        text = body if body is not None else (value if evaluator.loose else None)
+        if text is not None and "$secrets" in text:
+            names = [n for n in ex.ARGUMENTS if n != "secrets" and f"${n}" in text]
+            args = {name: scope.args.get(name) for name in names}
+            return {_DEFERRED: text, "data": data, "args": args, "loose": body is None}
+        return evaluator.template(value, data, scope.args, instance=scope.pointer)
+    if isinstance(value, dict):
+        return {key: defer(item, data, scope) for key, item in value.items()}
+    if isinstance(value, list):
+        return [defer(item, data, scope) for item in value]
+    return value
+
+
+class SecretSource:
+    """The secrets an engine worker can give its activities (see the module docs)."""
+
+    def __init__(self, data_dir: Path, environ: Mapping[str, str] | None = None) -> None:
+        self.file = data_dir / FILE_NAME
+        self.environ = os.environ if environ is None else environ
+
+    def lookup(
+        self, names: Iterable[str], allowed: Iterable[str], *, instance: str
+    ) -> dict[str, Any]:
+        """The values of `names`; one not in `allowed` or not found is a 403 fault."""
+        wanted = list(dict.fromkeys(names))
+        allowed_names = set(allowed)
+        for name in wanted:
+            if name not in allowed_names:
+                raise _denied(f"secret {name!r} is not declared in 'use.secrets'", instance)
+        stored: dict[str, Any] | None = None
+        found: dict[str, Any] = {}
+        for name in wanted:
+            from_env = self.environ.get(ENV_PREFIX + _env_name(name))
+            if from_env is not None:
+                found[name] = _env_value(from_env)
+                continue
+            if stored is None:
+                stored = self._stored(instance)
+            if name not in stored:
+                raise _denied(
+                    f"secret {name!r} was not found: set {ENV_PREFIX}{_env_name(name)} on the "
+                    f"engine workers or add it to {self.file}",
+                    instance,
+                )
+            found[name] = stored[name]
+        return found
+
+    def resolve(self, value: Any, allowed: Iterable[str], *, instance: str) -> Any:
+        """`value` with every deferred expression evaluated with the secrets it reads."""
+        allowed_names = list(allowed)
+        if isinstance(value, dict):
+            if _DEFERRED in value:
+                return self._evaluate(value, allowed_names, instance)
+            return {k: self.resolve(v, allowed_names, instance=instance) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(item, allowed_names, instance=instance) for item in value]
+        return value
+
+    def _evaluate(self, deferred: dict[str, Any], allowed: list[str], instance: str) -> Any:
+        text = str(deferred[_DEFERRED])
+        # An expression that reads `$secrets` as a whole gets every declared secret.
+        whole = re.search(r"\$secrets(?!\s*[.\[])", text) is not None
+        secrets = self.lookup(allowed if whole else names_read(text), allowed, instance=instance)
+        evaluator = ex.Evaluator(loose=bool(deferred.get("loose")), clock=time.time)
+        args = {**deferred.get("args", {}), "secrets": secrets}
+        return evaluator.field(
+            text if deferred.get("loose") else "${ " + text + " }",
+            deferred.get("data"),
+            args,
+            instance=instance,
+        )
+
+    def _stored(self, instance: str) -> dict[str, Any]:
+        if not self.file.is_file():
+            return {}
+        try:
+            data = YAML(typ="safe", pure=True).load(self.file.read_text("utf-8"))
+        except (OSError, YAMLError) as exc:
+            raise DslFault(
+                DslError.of(CONFIGURATION, f"cannot read {self.file}: {exc}", instance=instance)
+            ) from None
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise DslFault(
+                DslError.of(
+                    CONFIGURATION, f"{self.file} must map secret names to values", instance=instance
+                )
+            )
+        return {str(k): v for k, v in data.items()}
+
+
+def names_read(text: str) -> list[str]:
+    """The secret names an expression reads as `$secrets.NAME` or `$secrets["NAME"]`."""
+    return [dotted or quoted for dotted, quoted in _NAMED.findall(text)]
+
+
+def _env_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def _env_value(text: str) -> Any:
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _denied(detail: str, instance: str) -> DslFault:
+    return DslFault(
+        DslError.of(AUTHORIZATION, detail, instance=instance, title="Secret unavailable")
+    )

@@ -1,0 +1,54 @@
+"""The Temporal workflow that runs a DSL document (type `stigmer/workflow-execution`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from temporalio import workflow
+
+from stigmer.engine.errors import DslFault, to_application_error
+from stigmer.engine.events import Inbox, ReceivesEvents
+from stigmer.engine.interpreter import run_document
+from stigmer.engine.progress import Reporter, reporter
+from stigmer.handshake.execution_side import ExecutionPlan, run_as_execution
+
+WORKFLOW_TYPE = "stigmer/workflow-execution"
+
+
+@dataclass
+class WorkflowRunInput:
+    """One execution: its id, the validated DSL document, and the raw workflow input."""
+
+    execution_id: str
+    document: dict[str, Any]
+    input: Any = None
+
+
+async def run_to_end(
+    params: WorkflowRunInput, report: Reporter | None = None, inbox: Inbox | None = None
+) -> Any:
+    """The document's output; a DSL fault becomes an error carrying the error object."""
+    try:
+        return await run_document(
+            params.document,
+            params.input,
+            execution_id=params.execution_id,
+            report=report,
+            inbox=inbox,
+        )
+    except DslFault as fault:
+        raise to_application_error(fault.error, non_retryable=True) from None
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class WorkflowExecution(ReceivesEvents):
+    """Runs the document as the WorkflowExecution `execution_id`: status, deadline, callback;
+    events sent to it wait in its inbox for a `listen` task."""
+
+    @workflow.run
+    async def run(self, params: WorkflowRunInput) -> Any:
+        async def body(plan: ExecutionPlan) -> Any:
+            return await run_to_end(params, reporter(params.execution_id), self.inbox)
+
+        return await run_as_execution(params.execution_id, body, returns_output=True)

@@ -1,0 +1,128 @@
+"""`call: agent` and `run: workflow` turn their evaluated arguments into a CallRequest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stigmer.engine import errors
+from stigmer.engine.errors import DslFault
+from stigmer.engine.expressions import Evaluator
+from stigmer.engine.tasks import TaskScope, call_agent, run_workflow
+from stigmer.engine.tasks.calls import result_output
+from stigmer.handshake.contract import CallRequest, CallResult
+
+
+class _NoNesting:
+    """Call tasks run no nested tasks."""
+
+    async def run_list(self, *args: Any) -> Any:
+        raise AssertionError("call tasks run no nested list")
+
+    async def run_alone(self, *args: Any) -> Any:
+        raise AssertionError("call tasks run no nested task")
+
+
+def scope(input: Any) -> TaskScope:
+    return TaskScope(
+        pointer="/do/1/ask",
+        args={"input": input, "context": {"lang": "fr"}},
+        evaluator=Evaluator(clock=lambda: 0.0),
+        execution_id="wfx-1",
+        runner=_NoNesting(),
+    )
+
+
+def test_call_agent_request() -> None:
+    task = {
+        "call": "agent",
+        "with": {
+            "agent": "summarizer",
+            "message": '${ "Summarize: \\(.text)" }',
+            "env": {"LANG": "${ $context.lang }", "DEPTH": 2, "DEBUG": True},
+            "timeout": {"minutes": 5},
+        },
+    }
+    input = {"text": "a long story"}
+    assert call_agent.build_request(task, input, scope(input)) == CallRequest(
+        kind="agent",
+        target="summarizer",
+        message="Summarize: a long story",
+        env={"LANG": "fr", "DEPTH": "2", "DEBUG": "true"},
+        deadline_seconds=300.0,
+        parent_execution_id="wfx-1",
+        task_path="/do/1/ask",
+    )
+
+
+def test_call_agent_message_interpolates_embedded_expressions() -> None:
+    task = {
+        "call": "agent",
+        "with": {
+            "agent": "a",
+            "message": 'Summarize ${ .title } in ${ .words } words, tags ${ .tags } ${ {a: "}"} | .a }',
+            "heartbeatTimeout": {"seconds": 30},
+        },
+    }
+    input = {"title": "Tides", "words": 50, "tags": ["x"]}
+    request = call_agent.build_request(task, input, scope(input))
+    assert request.message == 'Summarize Tides in 50 words, tags ["x"] }'
+    assert request.heartbeat_timeout_seconds == 30
+
+
+def test_call_agent_iso_timeout_and_structured_message() -> None:
+    task = {"call": "agent", "with": {"agent": "a", "message": "${ . }", "timeout": "PT90S"}}
+    request = call_agent.build_request(task, {"k": 1}, scope({"k": 1}))
+    assert request.message == '{"k": 1}'
+    assert request.deadline_seconds == 90.0
+    assert request.env == {}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"agent": "${ .missing }", "message": "hi"},
+        {"agent": "a", "message": "hi", "timeout": "${ .bad }"},
+        {"agent": "a", "message": "hi", "env": {"X": "${ .obj }"}},
+    ],
+)
+def test_call_agent_bad_evaluated_arguments(args: dict[str, Any]) -> None:
+    input = {"bad": "soon", "obj": {"a": 1}}
+    with pytest.raises(DslFault) as caught:
+        call_agent.build_request({"call": "agent", "with": args}, input, scope(input))
+    assert caught.value.error.type == errors.CONFIGURATION
+    assert caught.value.error.instance == "/do/1/ask"
+
+
+def test_run_workflow_request() -> None:
+    task = {
+        "run": {
+            "workflow": {
+                "namespace": "default",
+                "name": "register-customer",
+                "version": "0.1.0",
+                "input": {"customer": "${ .user }", "source": "web"},
+            }
+        }
+    }
+    input = {"user": {"id": 7}}
+    assert run_workflow.build_request(task, input, scope(input)) == CallRequest(
+        kind="workflow",
+        target="register-customer",
+        input={"customer": {"id": 7}, "source": "web"},
+        parent_execution_id="wfx-1",
+        task_path="/do/1/ask",
+    )
+
+
+def test_result_output() -> None:
+    result = CallResult(execution_id="ax-1", phase="succeeded", output="done", structured={"a": 1})
+    assert result_output(result) == {
+        "execution_id": "ax-1",
+        "phase": "succeeded",
+        "output": "done",
+        "structured": {"a": 1},
+    }
+    result.result_ref = "ref-1"
+    assert result_output(result)["result_ref"] == "ref-1"

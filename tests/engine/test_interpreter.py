@@ -1,0 +1,253 @@
+"""The interpreter, run for real as the `stigmer/workflow-execution` Temporal workflow."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from stigmer.engine import errors
+from stigmer.engine.validation import parse_workflow
+from stigmer.engine.workflow import WorkflowRunInput
+from tests.engine.document_only import DOCUMENT_ONLY
+
+HEADER = """document: {dsl: '1.0.3', namespace: default, name: test, version: '1.0.0'}
+"""
+
+
+async def run(env: WorkflowEnvironment, queue: str, text: str, input: Any = None) -> Any:
+    """Validate `text` (as the server does on apply), then run it through Temporal."""
+    document = parse_workflow(text)
+    execution_id = str(uuid.uuid4())
+    return await env.client.execute_workflow(
+        DOCUMENT_ONLY,
+        WorkflowRunInput(execution_id=execution_id, document=document, input=input),
+        id=f"workflow-execution/{execution_id}",
+        task_queue=queue,
+    )
+
+
+async def test_ctk_set(temporal_env: WorkflowEnvironment, engine_queue: str) -> None:
+    text = (
+        HEADER
+        + """do:
+  - setShape:
+      set:
+        shape: circle
+        size: ${ .configuration.size }
+        fill: ${ .configuration.fill }
+"""
+    )
+    input = {
+        "configuration": {
+            "size": {"width": 6, "height": 6},
+            "fill": {"red": 69, "green": 69, "blue": 69},
+        }
+    }
+    assert await run(temporal_env, engine_queue, text, input) == {
+        "shape": "circle",
+        "size": {"width": 6, "height": 6},
+        "fill": {"red": 69, "green": 69, "blue": 69},
+    }
+
+
+async def test_ctk_do(temporal_env: WorkflowEnvironment, engine_queue: str) -> None:
+    text = (
+        HEADER
+        + """do:
+  - compositeExample:
+      do:
+        - setRed:
+            set:
+              colors: ${ .colors + ["red"] }
+        - setGreen:
+            set:
+              colors: ${ .colors + ["green"] }
+        - setBlue:
+            set:
+              colors: ${ .colors + ["blue"] }
+"""
+    )
+    assert await run(temporal_env, engine_queue, text) == {"colors": ["red", "green", "blue"]}
+
+
+async def test_ctk_explicit_flow(temporal_env: WorkflowEnvironment, engine_queue: str) -> None:
+    text = (
+        HEADER
+        + """do:
+  - setRed:
+      set:
+        colors: '${ .colors + [ "red" ] }'
+      then: setGreen
+  - setBlue:
+      set:
+        colors: '${ .colors + [ "blue" ] }'
+      then: end
+  - setGreen:
+      set:
+        colors: '${ .colors + [ "green" ] }'
+      then: setBlue
+"""
+    )
+    assert await run(temporal_env, engine_queue, text) == {"colors": ["red", "green", "blue"]}
+
+
+async def test_ctk_input_filtering(temporal_env: WorkflowEnvironment, engine_queue: str) -> None:
+    text = (
+        HEADER
+        + """do:
+  - setPlayerId:
+      input:
+        from: .user.claims.subject
+      set:
+        playerId: ${ . }
+"""
+    )
+    input = {"user": {"claims": {"subject": "6AsnRgGEB0q2O7ux9JXFAw"}}}
+    assert await run(temporal_env, engine_queue, text, input) == {
+        "playerId": "6AsnRgGEB0q2O7ux9JXFAw"
+    }
+
+
+async def test_data_flow_and_arguments(
+    temporal_env: WorkflowEnvironment, engine_queue: str
+) -> None:
+    text = (
+        HEADER
+        + """input:
+  from: .order
+do:
+  - price:
+      set:
+        total: ${ .qty * .unit }
+        who: ${ $workflow.input.customer }
+        task: ${ $task.reference }
+      output:
+        as: '{ total: .total, who: .who, task: .task, raw: $task.output.total }'
+      export:
+        as: '$context + { total: $output.total }'
+  - skipped:
+      if: .total < 10
+      set: {small: true}
+  - summary:
+      set:
+        total: ${ $context.total }
+        input: ${ $input.who }
+        runtime: ${ $runtime.name }
+        startedAt: ${ $workflow.startedAt.iso8601 | test("Z$") }
+output:
+  as: '. + { context: $context }'
+"""
+    )
+    input = {"customer": "ada", "order": {"qty": 3, "unit": 5, "who": "ada"}}
+    assert await run(temporal_env, engine_queue, text, input) == {
+        "total": 15,
+        "input": "ada",
+        "runtime": "stigmer",
+        "startedAt": True,
+        "context": {"total": 15},
+    }
+
+
+async def test_if_true_runs_and_exit_leaves_only_its_list(
+    temporal_env: WorkflowEnvironment, engine_queue: str
+) -> None:
+    text = (
+        HEADER
+        + """do:
+  - outer:
+      do:
+        - first:
+            if: ${ .go }
+            set: {steps: ["first"]}
+            then: exit
+        - never:
+            set: {steps: ["never"]}
+  - after:
+      set:
+        steps: ${ .steps + ["after"] }
+"""
+    )
+    assert await run(temporal_env, engine_queue, text, {"go": True}) == {
+        "steps": ["first", "after"]
+    }
+
+
+async def test_then_loops_back_to_an_earlier_sibling(
+    temporal_env: WorkflowEnvironment, engine_queue: str
+) -> None:
+    text = (
+        HEADER
+        + """do:
+  - increment:
+      set:
+        n: ${ (.n // 0) + 1 }
+  - check:
+      if: .n < 3
+      set: ${ . }
+      then: increment
+"""
+    )
+    assert await run(temporal_env, engine_queue, text) == {"n": 3}
+
+
+async def test_loose_mode(temporal_env: WorkflowEnvironment, engine_queue: str) -> None:
+    text = (
+        HEADER
+        + """evaluate: {language: jq, mode: loose}
+do:
+  - s:
+      set:
+        literal: hello world
+        computed: .a + 1
+        strict: ${ .a }
+"""
+    )
+    assert await run(temporal_env, engine_queue, text, {"a": 1}) == {
+        "literal": "hello world",
+        "computed": 2,
+        "strict": 1,
+    }
+
+
+async def test_expression_error_faults_with_dsl_error(
+    temporal_env: WorkflowEnvironment, engine_queue: str
+) -> None:
+    text = (
+        HEADER
+        + """do:
+  - ok:
+      set: {a: 1}
+  - broken:
+      set:
+        b: ${ .a.b }
+"""
+    )
+    with pytest.raises(WorkflowFailureError) as caught:
+        await run(temporal_env, engine_queue, text)
+    cause = caught.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == errors.EXPRESSION
+    error = errors.from_application_error(cause)
+    assert error.status == 400
+    assert error.instance == "/do/1/broken"
+    assert "Cannot index number" in (error.detail or "")
+
+
+async def test_workflow_clock_is_deterministic_now(
+    temporal_env: WorkflowEnvironment, engine_queue: str
+) -> None:
+    text = (
+        HEADER
+        + """do:
+  - s:
+      set:
+        same: ${ (now | floor) == ($workflow.startedAt.epoch.seconds) }
+        env: ${ $ENV }
+"""
+    )
+    assert await run(temporal_env, engine_queue, text) == {"same": True, "env": {}}

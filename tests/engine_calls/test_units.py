@@ -1,0 +1,45 @@
+"""Small pure parts of the calls: URI templates, resource locations, secret names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stigmer.engine.errors import DslFault
+from stigmer.engine.tasks.http import expand
+from stigmer.engine.tasks.remote import local_path
+from stigmer.engine.tasks.secrets import SecretSource, names_read
+
+
+def test_uri_templates_expand_top_level_scalars() -> None:
+    data = {"petId": 7, "q": "a b/c", "flag": True, "none": None}
+    assert expand("http://h/pet/{petId}?q={q}&f={flag}&n={none}&m={missing}", data, "/do/0/t") == (
+        "http://h/pet/7?q=a%20b%2Fc&f=true&n=&m="
+    )
+    with pytest.raises(DslFault) as fault:
+        expand("http://h/{pet}", {"pet": {"id": 1}}, "/do/0/t")
+    assert (fault.value.error.status, fault.value.error.instance) == (400, "/do/0/t")
+
+
+def test_local_paths() -> None:
+    assert local_path("file:///srv/greet.proto") == Path("/srv/greet.proto")
+    assert local_path("file://app/greet.proto") == Path("app/greet.proto")
+    assert local_path("file://localhost/srv/x") == Path("/srv/x")
+    assert local_path("protos/x.proto") == Path("protos/x.proto")
+    assert local_path("https://example.com/x.proto") is None
+
+
+def test_secret_names_and_sources(tmp_path: Path) -> None:
+    assert names_read('$secrets.token + $secrets["api-key"] + $secrets . other') == [
+        "token",
+        "api-key",
+        "other",
+    ]
+    (tmp_path / "secrets.yaml").write_text("db: {user: u, password: p}\napi-key: from-file\n")
+    source = SecretSource(tmp_path, {"STIGMER_SECRET_API_KEY": '{"k": 1}'})
+    found = source.lookup(["db", "api-key"], ["db", "api-key"], instance="/do/0/t")
+    assert found == {"db": {"user": "u", "password": "p"}, "api-key": {"k": 1}}
+    with pytest.raises(DslFault) as fault:
+        source.lookup(["db"], [], instance="/do/0/t")
+    assert fault.value.error.status == 403
