@@ -1,0 +1,45 @@
+"""`stigmer/agent-execution`: one agent execution, as its own durable workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from stigmer.config import sibling_queue
+from stigmer.handshake.execution_side import ExecutionPlan, run_as_execution
+
+RUN_AGENT_ACTIVITY = "stigmer/runner/run-agent"
+AGENT_FAILED = "stigmer.AgentFailed"
+RUNNER_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+"""A runner that stops heartbeating this long is taken for dead and the run is retried."""
+RUNNER_ATTEMPTS = 5
+
+
+@dataclass
+class AgentExecutionInput:
+    execution_id: str
+
+
+@workflow.defn(name="stigmer/agent-execution")
+class AgentExecutionWorkflow:
+    @workflow.run
+    async def run(self, input: AgentExecutionInput) -> None:
+        async def run_agent(plan: ExecutionPlan) -> None:
+            await workflow.execute_activity(
+                RUN_AGENT_ACTIVITY,
+                input.execution_id,
+                task_queue=sibling_queue(workflow.info().task_queue, "runner"),
+                start_to_close_timeout=timedelta(seconds=plan.deadline_seconds),
+                heartbeat_timeout=RUNNER_HEARTBEAT_TIMEOUT,
+                retry_policy=RetryPolicy(
+                    maximum_attempts=RUNNER_ATTEMPTS,
+                    initial_interval=timedelta(seconds=1),
+                    non_retryable_error_types=[AGENT_FAILED],
+                ),
+                cancellation_type=workflow.ActivityCancellationType.TRY_CANCEL,
+            )
+
+        await run_as_execution(input.execution_id, run_agent, returns_output=False)
