@@ -1,0 +1,152 @@
+"""`stigmer apply|get|list|delete|validate`: Agent and Workflow definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stigmer.cli.common import call_api
+from stigmer.cli.render import Output, console, definition_dict, emit, errors, table
+from stigmer.client import Client
+from stigmer.engine.validation import validate_data, validate_file
+from stigmer.resources.definitions import load_resources
+from stigmer.resources.source import Document, SourceError, SourceErrors, pointer
+
+KIND = typer.Argument(help="agent or workflow", show_default=False)
+OUTPUT = typer.Option("-o", "--output", help="table, json or yaml")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(apply)
+    app.command()(get)
+    app.command("list")(list_definitions)
+    app.command()(delete)
+    app.command()(validate)
+
+
+def workflow_errors(document: Document, at: Sequence[str | int]) -> list[SourceError]:
+    """The engine's validation of the DSL document found at `at`, with file lines."""
+    node = document.data
+    for part in at:
+        node = node[part]
+    found = []
+    for error in validate_data(node, source=document.file):
+        parts = [int(p) if p.isdigit() else p for p in error.path.split("/")[1:]]
+        where = [*at, *parts]
+        # The field is named where it is in the file, like every other resource error.
+        found.append(
+            SourceError(
+                document.file, document.line_of(where), pointer(where) or "/", error.message
+            )
+        )
+    return found
+
+
+def _singular(kind: str) -> str:
+    name = kind.lower().removesuffix("s")
+    if name not in ("agent", "workflow"):
+        raise typer.BadParameter(f"unknown kind {kind!r}; expected agent or workflow")
+    return name
+
+
+def apply(
+    ctx: typer.Context,
+    file: Annotated[
+        list[Path], typer.Option("-f", "--file", help="Resource file or folder.", exists=True)
+    ],
+    output: Annotated[Output, OUTPUT] = Output.table,
+) -> None:
+    """Create or update Agents and Workflows from YAML files; nothing is applied on error."""
+    try:
+        resources = load_resources(file, workflow_errors)
+    except SourceErrors as exc:
+        for error in exc.errors:
+            errors.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(1) from None
+
+    async def work(client: Client) -> list[tuple[str, str, str, bool]]:
+        applied = []
+        for resource in resources:
+            response = await client.apply(
+                resource.kind, resource.name, resource.spec, labels=resource.metadata.get("labels")
+            )
+            applied.append(
+                (resource.kind, resource.name, response.definition.version, response.changed)
+            )
+        return applied
+
+    applied = call_api(ctx, work)
+    if output != Output.table:
+        emit([{"kind": k, "name": n, "version": v, "changed": c} for k, n, v, c in applied], output)
+        return
+    for kind, name, version, changed in applied:
+        verb = "applied" if changed else "unchanged"
+        console.print(f"{kind.lower()}/{name} {verb} (version {version})")
+
+
+def get(
+    ctx: typer.Context,
+    kind: Annotated[str, KIND],
+    name: Annotated[str, typer.Argument(show_default=False)],
+    version: Annotated[str, typer.Option(help="A past version (content hash).")] = "",
+    output: Annotated[Output, OUTPUT] = Output.yaml,
+) -> None:
+    """Show one Agent or Workflow."""
+    found = call_api(ctx, lambda client: client.get(_singular(kind), name, version))
+    if output == Output.table:
+        table(kind, ["NAME", "VERSION", "GENERATION", "UPDATED"], [_row(found)])
+    else:
+        emit(definition_dict(found), output)
+
+
+def list_definitions(
+    ctx: typer.Context,
+    kind: Annotated[
+        str | None, typer.Argument(help="agents or workflows; all when omitted")
+    ] = None,
+    output: Annotated[Output, OUTPUT] = Output.table,
+) -> None:
+    """List Agents and Workflows."""
+    found = call_api(ctx, lambda client: client.list(_singular(kind) if kind else None))
+    if output != Output.table:
+        emit([definition_dict(d) for d in found], output)
+        return
+    rows = [[definition_dict(d)["kind"], *_row(d)] for d in found]
+    table("definitions", ["KIND", "NAME", "VERSION", "GENERATION", "UPDATED"], rows)
+
+
+def delete(
+    ctx: typer.Context,
+    kind: Annotated[str, KIND],
+    name: Annotated[str, typer.Argument(show_default=False)],
+) -> None:
+    """Delete an Agent or Workflow (executions keep the version they ran)."""
+    call_api(ctx, lambda client: client.delete(_singular(kind), name))
+    console.print(f"{_singular(kind)}/{name} deleted")
+
+
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="DSL workflow files.", exists=True)],
+) -> None:
+    """Validate DSL workflow files; every problem is reported with file, line and task."""
+    failed = 0
+    for path in files:
+        problems = validate_file(path)
+        if problems:
+            failed += 1
+            for problem in problems:
+                errors.print(f"[red]error:[/] {problem}", highlight=False)
+        else:
+            console.print(f"[green]ok[/] {path}")
+    if failed:
+        errors.print(f"{failed} of {len(files)} file(s) invalid")
+        raise typer.Exit(1)
+
+
+def _row(definition: object) -> list[str]:
+    data = definition_dict(definition)  # type: ignore[arg-type]
+    meta = data["metadata"]
+    return [meta["name"], meta["version"], str(meta["generation"]), meta["updated_at"]]

@@ -1,0 +1,310 @@
+"""`stigmer run`, `stigmer agent run` and `stigmer executions ...`."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.cli.common import call_api
+from stigmer.cli.render import (
+    Output,
+    console,
+    emit,
+    errors,
+    execution_dict,
+    phase,
+    styled_phase,
+    table,
+)
+from stigmer.client import Client
+from stigmer.engine.loader import load_path
+from stigmer.engine.validation import validate_document
+from stigmer.resources.executions import KIND_NAMES
+from stigmer.resources.values import to_json
+
+OUTPUT = typer.Option("-o", "--output", help="table, json or yaml")
+executions_app = typer.Typer(help="Agent and workflow executions.", no_args_is_help=True)
+agent_app = typer.Typer(help="Run agents directly.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(run)
+    app.add_typer(executions_app, name="executions")
+    app.add_typer(agent_app, name="agent")
+
+
+def _json_argument(text: str, option: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"not valid JSON: {exc}", param_hint=option) from None
+
+
+def run(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A DSL workflow file.", exists=True)],
+    input: Annotated[str, typer.Option("--input", "-i", help="Workflow input, JSON.")] = "{}",
+    output: Annotated[Output, OUTPUT] = Output.json,
+    follow: Annotated[bool, typer.Option(help="Show task progress as it happens.")] = False,
+) -> None:
+    """Run a DSL workflow and print its output; a fault exits 1 with the DSL error."""
+    data = _json_argument(input, "--input")
+    problems = validate_document(load_path(file)) if file.exists() else []
+    if problems:
+        for problem in problems:
+            errors.print(f"[red]error:[/] {problem}", highlight=False)
+        raise typer.Exit(1)
+    document = load_path(file).data
+
+    async def work(client: Client) -> pb.Execution:
+        created = await client.run_workflow(document=document, input=data)
+        return await _finish(client, created.execution, follow)
+
+    execution = call_api(ctx, work)
+    _exit_with(execution, output, result=_workflow_output(execution))
+
+
+def _workflow_output(execution: pb.Execution) -> Any:
+    status = execution.status
+    return to_json(status.structured) if status.HasField("structured") else None
+
+
+@agent_app.command("run")
+def agent_run(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The agent.", show_default=False)],
+    message: Annotated[str, typer.Argument(help="What to ask it.", show_default=False)],
+    env: Annotated[list[str] | None, typer.Option(help="NAME=VALUE, repeatable.")] = None,
+    follow: Annotated[bool, typer.Option(help="Show messages and todos as they happen.")] = False,
+    output: Annotated[Output, OUTPUT] = Output.table,
+) -> None:
+    """Run an agent directly (no workflow, no callback) and wait for its end."""
+    variables = dict(item.split("=", 1) for item in env or [] if "=" in item)
+
+    async def work(client: Client) -> pb.Execution:
+        created = await client.run_agent(name, message, env=variables)
+        return await _finish(client, created.execution, follow)
+
+    execution = call_api(ctx, work)
+    _exit_with(execution, output, result=execution_dict(execution))
+
+
+async def _finish(client: Client, execution: pb.Execution, follow: bool) -> pb.Execution:
+    if follow:
+        errors.print(f"{KIND_NAMES[execution.spec.kind]} [bold]{execution.id}[/]")
+    view = ProgressView() if follow else None
+    last = execution
+    async for last in client.watch(execution.id):
+        if view is not None:
+            view.show(last)
+    return last
+
+
+def _exit_with(execution: pb.Execution, output: Output, *, result: Any) -> None:
+    failed = execution.status.phase != pb.COMPLETED
+    if output == Output.table:
+        _describe(execution)
+    elif failed:
+        emit(execution_dict(execution)["status"].get("error", {"phase": phase(execution)}), output)
+    else:
+        emit(result, output)
+    if failed:
+        raise typer.Exit(1)
+
+
+# ----------------------------------------------------------------- executions
+
+
+@executions_app.command("list")
+def list_executions(
+    ctx: typer.Context,
+    kind: Annotated[str | None, typer.Option(help="agent or workflow")] = None,
+    phase_filter: Annotated[
+        list[str] | None, typer.Option("--phase", help="PENDING, IN_PROGRESS, COMPLETED, ...")
+    ] = None,
+    target: Annotated[str, typer.Option(help="Agent or workflow name.")] = "",
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
+    output: Annotated[Output, OUTPUT] = Output.table,
+) -> None:
+    """List executions, newest first."""
+    kinds = {"agent": "AGENT_EXECUTION", "workflow": "WORKFLOW_EXECUTION"}
+    if kind is not None and kind not in kinds:
+        raise typer.BadParameter("expected agent or workflow", param_hint="--kind")
+    phases = [p.upper() for p in phase_filter or []]
+    bad = [p for p in phases if p not in pb.Phase.keys()]  # noqa: SIM118
+    if bad:
+        raise typer.BadParameter(f"unknown phase(s) {bad}", param_hint="--phase")
+    found = call_api(
+        ctx,
+        lambda client: client.list_executions(
+            kind=kinds[kind] if kind else None, phases=phases, target=target, page_size=limit
+        ),
+    ).executions
+    if output != Output.table:
+        emit([execution_dict(e) for e in found], output)
+        return
+    rows = [
+        [
+            e.id,
+            KIND_NAMES.get(e.spec.kind, "?"),
+            e.spec.agent.agent or e.spec.workflow.workflow or "(inline)",
+            styled_phase(e),
+            e.status.created_at.ToJsonString(),
+            pb.CallbackOutcome.Name(e.status.callback.outcome).removeprefix("CALLBACK_")
+            if e.status.callback.workflow_id
+            else "-",
+        ]
+        for e in found
+    ]
+    table("executions", ["ID", "KIND", "TARGET", "PHASE", "CREATED", "CALLBACK"], rows)
+
+
+@executions_app.command("get")
+def get_execution(
+    ctx: typer.Context,
+    execution_id: Annotated[str, typer.Argument(metavar="ID", show_default=False)],
+    output: Annotated[Output, OUTPUT] = Output.yaml,
+) -> None:
+    """Show one execution."""
+    execution = call_api(ctx, lambda client: client.execution(execution_id))
+    if output == Output.table:
+        _describe(execution)
+    else:
+        emit(execution_dict(execution), output)
+
+
+@executions_app.command("watch")
+def watch_execution(
+    ctx: typer.Context,
+    execution_id: Annotated[str, typer.Argument(metavar="ID", show_default=False)],
+) -> None:
+    """Follow an execution until it ends: phase, messages, todos and tasks as they change."""
+
+    async def work(client: Client) -> pb.Execution:
+        view = ProgressView()
+        last = None
+        async for last in client.watch(execution_id):
+            view.show(last)
+        assert last is not None
+        return last
+
+    _describe(call_api(ctx, work))
+
+
+@executions_app.command("cancel")
+def cancel_execution(
+    ctx: typer.Context,
+    execution_id: Annotated[str, typer.Argument(metavar="ID", show_default=False)],
+    reason: Annotated[str, typer.Option(help="Recorded with the cancellation.")] = "",
+) -> None:
+    """Cancel an execution; its caller's task fails with a cancellation error."""
+    execution = call_api(ctx, lambda client: client.cancel(execution_id, reason))
+    console.print(f"{execution.id}: cancel requested ({phase(execution)})")
+
+
+@executions_app.command("complete")
+def complete_execution(
+    ctx: typer.Context,
+    execution_id: Annotated[str, typer.Argument(metavar="ID", show_default=False)],
+    output_text: Annotated[
+        str, typer.Option("--output", help="The final output its caller receives.")
+    ],
+    reason: Annotated[str, typer.Option(help="Why; recorded with your user name.")] = "",
+) -> None:
+    """Finish a stuck execution as completed and complete its caller through the token."""
+    execution = call_api(
+        ctx,
+        lambda client: client.complete(
+            execution_id, output_text, operator=operator(), reason=reason
+        ),
+    )
+    _describe(execution)
+
+
+@executions_app.command("fail")
+def fail_execution(
+    ctx: typer.Context,
+    execution_id: Annotated[str, typer.Argument(metavar="ID", show_default=False)],
+    reason: Annotated[str, typer.Option(help="Why; the error its caller receives.")],
+) -> None:
+    """Finish a stuck execution as failed and fail its caller through the token."""
+    execution = call_api(ctx, lambda client: client.fail(execution_id, reason, operator=operator()))
+    _describe(execution)
+
+
+def operator() -> str:
+    """Who runs the command, for the audit record on the execution."""
+    try:
+        return f"{getpass.getuser()}@{socket.gethostname()}"
+    except (KeyError, OSError):  # no user name for this uid (containers)
+        return f"unknown@{socket.gethostname()}"
+
+
+@executions_app.command("result")
+def execution_result(
+    ctx: typer.Context,
+    execution_id: Annotated[str, typer.Argument(metavar="ID", show_default=False)],
+    output: Annotated[Output, OUTPUT] = Output.json,
+) -> None:
+    """The full result of an execution, including one stored apart for its size."""
+    result = call_api(ctx, lambda client: client.result(execution_id))
+    emit(to_json(result), output)
+
+
+# ------------------------------------------------------------------- display
+
+
+class ProgressView:
+    """Prints what changed since the last view of an execution, as readable lines."""
+
+    def __init__(self) -> None:
+        self.phase = ""
+        self.messages = 0
+        self.todos: list[tuple[str, str]] = []
+        self.tasks: dict[str, str] = {}
+
+    def show(self, execution: pb.Execution) -> None:
+        status = execution.status
+        for message in status.messages[self.messages :]:
+            label = f"{message.role}" + (f" {message.tool_name}" if message.tool_name else "")
+            console.print(f"  [dim]{label}:[/] {message.content}", highlight=False)
+        self.messages = len(status.messages)
+        todos = [(t.content, t.status) for t in status.todos]
+        if todos != self.todos:
+            marks = {"completed": "[green]✔[/]", "in_progress": "[cyan]…[/]"}
+            console.print("  todos: " + "  ".join(f"{marks.get(s, '☐')} {c}" for c, s in todos))
+            self.todos = todos
+        for task in status.tasks:
+            if self.tasks.get(task.path) != task.status:
+                called = f" -> {task.execution_id}" if task.execution_id else ""
+                console.print(f"  task {task.path}: {task.status}{called}", highlight=False)
+                self.tasks[task.path] = task.status
+        if phase(execution) != self.phase:
+            self.phase = phase(execution)
+            console.print(f"{execution.id}: {styled_phase(execution)}")
+
+
+def _describe(execution: pb.Execution) -> None:
+    status = execution.status
+    console.print(f"[bold]{execution.id}[/] {KIND_NAMES.get(execution.spec.kind, '')}")
+    console.print(f"  phase: {styled_phase(execution)}")
+    if status.output:
+        console.print(f"  output: {status.output}", highlight=False)
+    if status.HasField("structured"):
+        console.print(f"  structured: {json.dumps(to_json(status.structured))}")
+    if status.result_ref:
+        console.print(f"  result stored apart: stigmer executions result {execution.id}")
+    if status.HasField("error"):
+        console.print(f"  error: [red]{status.error.title}[/] {status.error.detail}")
+    if status.callback.workflow_id:
+        outcome = pb.CallbackOutcome.Name(status.callback.outcome).removeprefix("CALLBACK_")
+        console.print(
+            f"  caller: {status.callback.workflow_id} ({status.callback.activity_id}) "
+            f"attempt {status.callback.attempt}, callback {outcome.lower()}"
+        )

@@ -1,0 +1,143 @@
+"""`stigmer server` and `stigmer worker`: running the platform's processes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from stigmer.config import QUEUE_KINDS, Settings, load_settings
+from stigmer.local.supervisor import Component, serve
+from stigmer.observability.endpoint import MetricsEndpoint
+from stigmer.observability.logs import configure_logging
+from stigmer.observability.tracing import shutdown_tracing
+from stigmer.server.app import AccessError, ApiServer
+from stigmer.workers import Workers
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(server)
+    app.command()(worker)
+
+
+def server(
+    data_dir: Annotated[Path | None, typer.Option(help="State of the local platform.")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface the API binds to.")] = None,
+    port: Annotated[int | None, typer.Option(help="API port [default: 7234].")] = None,
+    temporal_port: Annotated[int | None, typer.Option(help="Embedded Temporal port.")] = None,
+    temporal_ui_port: Annotated[int | None, typer.Option(help="Temporal UI port.")] = None,
+    metrics_port: Annotated[int | None, typer.Option(help="Metrics port; 0 turns it off.")] = None,
+    temporal_address: Annotated[
+        str | None, typer.Option(help="Use this Temporal cluster instead of the embedded one.")
+    ] = None,
+    temporal_namespace: Annotated[str | None, typer.Option(help="Temporal namespace.")] = None,
+    temporal_tls: Annotated[bool | None, typer.Option(help="TLS to Temporal.")] = None,
+    temporal_api_key: Annotated[
+        str | None, typer.Option(help="Temporal API key.", show_default=False)
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(help="Bearer token the API requires.", envvar="STIGMER_API_TOKEN"),
+    ] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate for the API.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM key for the API.")] = None,
+    database_url: Annotated[str | None, typer.Option(help="SQLAlchemy async URL.")] = None,
+    workers: Annotated[bool, typer.Option(help="Run the workers of all three queues.")] = True,
+) -> None:
+    """Run everything on this machine: Temporal (embedded), the API and the workers."""
+    settings = load_settings(
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        temporal_port=temporal_port,
+        temporal_ui_port=temporal_ui_port,
+        metrics_port=metrics_port,
+        temporal_address=temporal_address,
+        temporal_namespace=temporal_namespace,
+        temporal_tls=temporal_tls,
+        temporal_api_key=temporal_api_key,
+        api_token=token,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        database_url=database_url,
+    )
+    configure_logging(settings)
+    os.umask(0o077)  # every file the platform writes (database, WAL, logs) is owner-only
+
+    def components(resolved: Settings) -> list[Component]:
+        # Workers in this process reach the API they run beside.
+        local = resolved.model_copy(update={"address": f"127.0.0.1:{resolved.port}"})
+        parts: list[Component] = [MetricsEndpoint(resolved), ApiServer(resolved)]
+        if workers:
+            parts.append(Workers(local, list(QUEUE_KINDS)))
+        return parts
+
+    try:
+        ApiServer(settings)  # refuse an unprotected public bind before starting anything
+    except AccessError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    leave(serve(settings, components=components))
+
+
+def worker(
+    queue: Annotated[
+        list[str],
+        typer.Option(help=f"Queue(s) to serve: {', '.join(QUEUE_KINDS)}.", show_default=False),
+    ],
+    temporal_address: Annotated[str | None, typer.Option(help="Temporal cluster.")] = None,
+    temporal_namespace: Annotated[str | None, typer.Option(help="Temporal namespace.")] = None,
+    temporal_tls: Annotated[bool | None, typer.Option(help="TLS to Temporal.")] = None,
+    temporal_api_key: Annotated[str | None, typer.Option(show_default=False)] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Where the API listens.", envvar="STIGMER_ADDRESS")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option(envvar="STIGMER_API_TOKEN", show_default=False)
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Metrics port [default: 9464]; 0 turns it off.")
+    ] = None,
+) -> None:
+    """Run the workers of some queues alone, to scale them out on more machines."""
+    unknown = sorted(set(queue) - set(QUEUE_KINDS))
+    if unknown:
+        typer.echo(
+            f"error: unknown queue(s) {unknown}; expected {', '.join(QUEUE_KINDS)}", err=True
+        )
+        raise typer.Exit(2)
+    settings = load_settings(
+        temporal_address=temporal_address or load_settings().temporal_target,
+        temporal_namespace=temporal_namespace,
+        temporal_tls=temporal_tls,
+        temporal_api_key=temporal_api_key,
+        address=address,
+        api_token=token,
+        metrics_port=metrics_port,
+    )
+    configure_logging(settings)
+    leave(
+        serve(
+            settings,
+            components=lambda s: [MetricsEndpoint(s), Workers(s, queue)],
+            owns_data_dir=False,
+        )
+    )
+
+
+def leave(code: int) -> NoReturn:
+    """Exit at once with `code`, once everything has stopped.
+
+    Interpreter finalization can abort the process (SIGABRT) while the Temporal SDK's
+    native threads still release Python objects, turning a clean stop into a crash; with
+    every component stopped and the streams flushed there is nothing left to finalize.
+    """
+    shutdown_tracing()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)

@@ -1,0 +1,95 @@
+"""How the CLI prints resources: `-o table` for people, `-o json|yaml` for programs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
+from google.protobuf.message import Message
+from rich.console import Console
+from rich.table import Table
+from ruamel.yaml import YAML
+
+from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.resources.definitions import API_VERSION
+from stigmer.resources.executions import KIND_NAMES
+from stigmer.resources.values import to_json
+
+# Piped output is read by programs and logs: tables keep their full width there.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+errors = Console(stderr=True, soft_wrap=True)
+
+
+class Output(StrEnum):
+    table = "table"
+    json = "json"
+    yaml = "yaml"
+
+
+def as_dict(message: Message) -> dict[str, Any]:
+    found: dict[str, Any] = to_json(message)
+    return found
+
+
+def definition_dict(definition: pb.Definition) -> dict[str, Any]:
+    """A definition as the resource file that would apply it, plus what the server knows."""
+    metadata = as_dict(definition.metadata)
+    metadata.update(
+        version=definition.version,
+        generation=definition.generation,
+        created_at=definition.created_at.ToJsonString(),
+        updated_at=definition.updated_at.ToJsonString(),
+    )
+    return {
+        "apiVersion": API_VERSION,
+        "kind": pb.DefinitionKind.Name(definition.kind).capitalize(),
+        "metadata": metadata,
+        "spec": to_json(definition.spec),
+    }
+
+
+def execution_dict(execution: pb.Execution) -> dict[str, Any]:
+    found = as_dict(execution)
+    found["kind"] = KIND_NAMES.get(execution.spec.kind, "Execution")
+    return found
+
+
+def emit(data: Any, output: Output) -> None:
+    """Machine-readable output goes to stdout untouched by rich."""
+    if output == Output.yaml:
+        yaml = YAML()
+        yaml.default_flow_style = False
+        yaml.dump(data, sys.stdout)
+    else:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    view = Table(title=title, title_justify="left")
+    for column in columns:
+        view.add_column(column)
+    for row in rows:
+        view.add_row(*row)
+    console.print(view)
+
+
+def phase(execution: pb.Execution) -> str:
+    return pb.Phase.Name(execution.status.phase)
+
+
+PHASE_STYLE = {
+    "PENDING": "yellow",
+    "IN_PROGRESS": "cyan",
+    "COMPLETED": "green",
+    "FAILED": "red",
+    "CANCELLED": "magenta",
+}
+
+
+def styled_phase(execution: pb.Execution) -> str:
+    name = phase(execution)
+    return f"[{PHASE_STYLE.get(name, 'white')}]{name}[/]"

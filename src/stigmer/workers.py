@@ -1,0 +1,138 @@
+"""Temporal workers for the three task queues, as one platform component.
+
+`stigmer server` runs all three; `stigmer worker --queue Q` runs one, so each queue can
+be scaled out on its own machines. Workers reach the API like any client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+from temporalio.client import Client as TemporalClient
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from stigmer.agents.runner import RunnerActivities
+from stigmer.agents.workflow import AgentExecutionWorkflow
+from stigmer.client import Client
+from stigmer.config import Settings, task_queue
+from stigmer.engine.progress import ProgressActivities
+from stigmer.engine.publishing import EventActivities
+from stigmer.engine.scheduling import ScheduledRunWorkflow
+from stigmer.engine.tasks.activities import CallActivities
+from stigmer.engine.workflow import WorkflowExecution
+from stigmer.handshake.caller import CallerActivities
+from stigmer.handshake.delivery import DeliveryActivities
+from stigmer.handshake.execution_side import BookkeepingActivities
+from stigmer.local.temporal_client import connect_temporal
+
+log = structlog.get_logger("stigmer.workers")
+
+PASSTHROUGH = ("stigmer", "grpc", "google.protobuf", "jq", "structlog", "pydantic")
+"""Modules workflow code may share with the worker: deterministic or only used by activities."""
+
+
+def sandbox() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+    )
+
+
+def build_worker(queue: str, temporal: TemporalClient, api: Client, settings: Settings) -> Worker:
+    """The worker of one queue (`engine`, `agents` or `runner`) of the platform `settings`
+    describe: its queue prefix, its slots, its call activities' secrets and processes."""
+    name = task_queue(queue, settings.queue_prefix)
+    # Execution workflows (agent and workflow runs alike) begin, finish and deliver
+    # their callback in local activities, so each worker that runs them has these.
+    delivery = DeliveryActivities(api, temporal)
+    bookkeeping = BookkeepingActivities(api)
+    lifecycle: list[Callable[..., Any]] = [
+        delivery.deliver_callback,
+        bookkeeping.begin,
+        bookkeeping.finish,
+    ]
+    if queue == "engine":
+        caller = CallerActivities(api)
+        progress = ProgressActivities(api)
+        calls = CallActivities(settings)
+        events = EventActivities(api)
+        return Worker(
+            temporal,
+            task_queue=name,
+            workflows=[WorkflowExecution, ScheduledRunWorkflow],
+            activities=[
+                caller.call_agent,
+                caller.run_workflow,
+                caller.cancel_call,
+                progress.record,
+                events.emit,
+                events.subscribe,
+                events.unsubscribe,
+                *calls.all(),
+                *lifecycle,
+            ],
+            max_concurrent_activities=settings.engine_max_activities,
+            workflow_runner=sandbox(),
+        )
+    if queue == "agents":
+        return Worker(
+            temporal,
+            task_queue=name,
+            workflows=[AgentExecutionWorkflow],
+            activities=[*lifecycle, delivery.heartbeat_caller],
+            workflow_runner=sandbox(),
+        )
+    runner = RunnerActivities(api)
+    return Worker(
+        temporal,
+        task_queue=name,
+        activities=[runner.run_agent],
+        max_concurrent_activities=settings.runner_max_activities,
+    )
+
+
+class Workers:
+    """A platform component running the workers of the given queues in this process."""
+
+    name = "workers"
+
+    def __init__(self, settings: Settings, queues: Sequence[str]) -> None:
+        for queue in queues:
+            task_queue(queue)  # refuses an unknown kind
+        self.settings = settings
+        self.queues = list(queues)
+        self.api: Client | None = None
+        self.workers: list[Worker] = []
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    def summary(self) -> Sequence[tuple[str, str]]:
+        return [("Workers", ", ".join(self.names))]
+
+    @property
+    def names(self) -> list[str]:
+        return [task_queue(q, self.settings.queue_prefix) for q in self.queues]
+
+    async def start(self) -> None:
+        temporal = await connect_temporal(self.settings)
+        self.api = Client.from_settings(self.settings)
+        for queue in self.queues:
+            worker = build_worker(queue, temporal, self.api, self.settings)
+            self.workers.append(worker)
+            self.tasks.append(asyncio.create_task(worker.run(), name=f"worker-{queue}"))
+        log.info("workers polling", queues=self.names)
+
+    async def stop(self) -> None:
+        await asyncio.gather(
+            *(worker.shutdown() for worker in self.workers), return_exceptions=True
+        )
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.workers.clear()
+        self.tasks.clear()
+        if self.api is not None:
+            await self.api.close()
+            self.api = None
