@@ -1,0 +1,140 @@
+"""Question 2, handshake overhead: from the agent's end to the caller's resumption.
+
+At each load level, DSL workflows with one `call: agent` task are created through the
+API at a steady `rate` calls/s for `--seconds`; each agent waits `--agent-seconds`.
+Overhead of a call = the caller activity's ActivityTaskCompleted event time in the
+caller workflow's history - the agent execution's `finished_at` (recorded by the API when
+the execution's workflow reports the end). Also shown: `finished_at` -> the callback's
+`delivered_at` (when the delivering activity had Temporal's answer).
+
+    python -m benchmarks.overhead
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import (
+    BenchPlatform,
+    Report,
+    activity_times,
+    agent_document,
+    all_executions,
+    arguments,
+    bounded,
+    command_line,
+    finish,
+    ms,
+    percentiles,
+    pyplot,
+    save_figure,
+    script,
+    until_finished,
+)
+from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.handshake.contract import CALL_AGENT_ACTIVITY
+
+
+async def level(
+    platform: BenchPlatform, rate: float, seconds: float, agent_seconds: float
+) -> tuple[dict[str, Any], list[float]]:
+    client = platform.client
+    document = agent_document(script(agent_seconds), name=f"rate-{rate:g}")
+    calls = max(1, round(rate * seconds))
+    began = time.time()
+    seen = {e.id for e in await all_executions(client, "AGENT_EXECUTION")}
+
+    async def start(n: int) -> None:
+        await asyncio.sleep(max(0.0, began + n / rate - time.time()))
+        await client.run_workflow(document=document, input={})
+
+    await asyncio.gather(*(start(n) for n in range(calls)))
+    offered = calls / max(time.time() - began, 1e-9)
+    await until_finished(client, seconds=600)
+    agents = [e for e in await all_executions(client, "AGENT_EXECUTION") if e.id not in seen]
+
+    async def overhead(execution: pb.Execution) -> tuple[float, float]:
+        callback = execution.status.callback
+        times = await activity_times(
+            platform.temporal_client, callback.workflow_id, CALL_AGENT_ACTIVITY
+        )
+        assert times is not None and times.completed is not None
+        finished = execution.status.finished_at.ToDatetime()
+        delivered = callback.delivered_at.ToDatetime()
+        return (
+            (times.completed - finished).total_seconds(),
+            (delivered - finished).total_seconds(),
+        )
+
+    measured = await bounded(16, [lambda e=e: overhead(e) for e in agents])
+    resumed = percentiles([r for r, _ in measured])
+    delivered = percentiles([d for _, d in measured])
+    row = {
+        "rate calls/s": rate,
+        "achieved calls/s": round(offered, 1),
+        "calls": len(agents),
+        "delivered": sum(e.status.callback.outcome == pb.CALLBACK_DELIVERED for e in agents),
+        **{f"{k} ms": ms(v) for k, v in resumed.items() if k != "mean"},
+        "to delivered_at p50 ms": ms(delivered["p50"]),
+    }
+    return row, [ms(r) for r, _ in measured]
+
+
+async def run(
+    rates: list[float], seconds: float, agent_seconds: float, slots: int, workdir: Path
+) -> tuple[list[dict[str, Any]], dict[str, list[float]]]:
+    async with BenchPlatform(workdir, engine_slots=slots) as platform:
+        rows, series = [], {}
+        for rate in rates:
+            row, values = await level(platform, rate, seconds, agent_seconds)
+            print(f"  {rate:g} calls/s: p50 {row['p50 ms']} ms, p99 {row['p99 ms']} ms")
+            rows.append(row)
+            series[f"{rate:g}"] = values
+    return rows, series
+
+
+def plot(report: Report, path: Path) -> None:
+    plt = pyplot()
+    figure, axes = plt.subplots(figsize=(8, 4.5))
+    for rate, values in report.series.items():
+        ordered = sorted(values)
+        fractions = [(i + 1) / len(ordered) for i in range(len(ordered))]
+        axes.step(ordered, fractions, where="post", label=f"{rate} calls/s")
+    axes.axvline(25, color="grey", linestyle=":", label="goal p50 25 ms")
+    axes.axvline(100, color="grey", linestyle="--", label="goal p99 100 ms")
+    axes.set_xscale("log")
+    axes.set_xlabel("agent finished_at -> caller activity completed (ms, log)")
+    axes.set_ylabel("fraction of calls")
+    axes.legend(loc="lower right")
+    save_figure(figure, path)
+
+
+def main() -> None:
+    parser = arguments(__doc__ or "", rates=[5.0, 20.0, 50.0], seconds=10.0, agent_seconds=1.0)
+    parser.add_argument("--rates", type=float, nargs="+", help="load levels, calls/s")
+    parser.add_argument("--seconds", type=float, help="how long each level offers calls")
+    parser.add_argument("--agent-seconds", type=float)
+    parser.add_argument("--slots", type=int, default=5, help="engine activity slots")
+    args = parser.parse_args()
+    if args.quick:
+        args.rates, args.seconds = [2.0, 5.0], 2.0
+    parameters = {
+        "rates": args.rates,
+        "seconds": args.seconds,
+        "agent_seconds": args.agent_seconds,
+        "slots": args.slots,
+    }
+    report = Report("overhead", command_line("overhead"), parameters)
+    with tempfile.TemporaryDirectory(prefix="stigmer-bench-") as tmp:
+        report.rows, report.series = asyncio.run(
+            run(args.rates, args.seconds, args.agent_seconds, args.slots, args.workdir or Path(tmp))
+        )
+    finish(report, args.out, lambda path: plot(report, path))
+
+
+if __name__ == "__main__":
+    main()
