@@ -22,6 +22,9 @@ from stigmer.config import Settings
 from stigmer.observability.tracing import outgoing_metadata
 
 R = TypeVar("R", bound=Message)
+CALL_TIMEOUT = 60.0
+"""Seconds a single request may take: a hung connection fails (and is retried by whoever
+called) instead of holding its caller until some far longer timeout."""
 DEFINITION_KINDS = {"agent": pb.AGENT, "workflow": pb.WORKFLOW}
 
 
@@ -37,8 +40,10 @@ class Client:
         token: str | None = None,
         tls_ca: Path | None = None,
         tls: bool = False,
+        call_timeout: float = CALL_TIMEOUT,
     ) -> None:
         self.address = address
+        self.call_timeout = call_timeout
         options = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
         if tls or tls_ca is not None:
             credentials = grpc.ssl_channel_credentials(tls_ca.read_bytes() if tls_ca else None)
@@ -293,7 +298,11 @@ class Client:
     async def _call(self, method: Any, request: Any, response: type[R]) -> R:
         """Call `method`, turning gRPC errors into ApiError / ApiUnreachable."""
         try:
-            result = await method(request, metadata=self._metadata + outgoing_metadata())
+            result = await method(
+                request,
+                metadata=self._metadata + outgoing_metadata(),
+                timeout=self.call_timeout,
+            )
         except grpc.aio.AioRpcError as exc:
             raise _translated(exc, self.address) from exc
         assert isinstance(result, response)

@@ -9,6 +9,7 @@ one that hears back. What Temporal answers is recorded on the execution.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -50,15 +51,22 @@ class DeliveryActivities:
     @activity.defn(name=DELIVER_CALLBACK_ACTIVITY)
     async def deliver_callback(self, delivery: Delivery) -> str:
         """Record how the execution ended and tell its caller; returns the recorded outcome."""
+        # The token is read alongside recording the end, not after it: one round trip
+        # less between the end and the caller's resumption. A token rotated in between
+        # is caught below: Temporal answers the stale one as gone, and the newer is used.
+        execution_id = delivery.execution_id
         if delivery.ending is None:
-            execution = await self.api.execution(delivery.execution_id)
+            execution, token = await asyncio.gather(
+                self.api.execution(execution_id), self._token(execution_id)
+            )
         else:
-            execution, ours = await record_ending(self.api, delivery.ending)
+            (execution, ours), token = await asyncio.gather(
+                record_ending(self.api, delivery.ending), self._token(execution_id)
+            )
             if not ours and execution.status.callback.outcome != pb.CALLBACK_WAITING:
                 return outcome_label(execution.status.callback.outcome)  # told already
         rotations = 0
         while True:
-            token = await self._token(delivery.execution_id)
             if token is None:
                 return "no_caller"
             fields = {**callback_fields(execution.id, token), "phase": _phase(execution)}
@@ -73,9 +81,10 @@ class DeliveryActivities:
                     log.warning("callback failed, retrying", error=exc.message, **fields)
                     raise
             if state.outcome == pb.CALLBACK_CALLER_GONE:
-                newer = await self._token(delivery.execution_id)
+                newer = await self._token(execution_id)
                 if newer is not None and newer.attempt != token.attempt and rotations < 3:
                     rotations += 1  # a retried caller took over while we were sending
+                    token = newer
                     continue
                 if activity.info().attempt > 1:
                     # An earlier try went unanswered: Temporal may have taken it all the same.
