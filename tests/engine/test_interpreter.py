@@ -153,6 +153,28 @@ output:
     }
 
 
+async def test_an_outer_export_sees_what_its_nested_tasks_exported(
+    temporal_env: WorkflowEnvironment, engine_queue: str
+) -> None:
+    text = (
+        HEADER
+        + """do:
+  - outer:
+      do:
+        - inner:
+            set: {seen: true}
+            export:
+              as: '$context + { inner: 1 }'
+      export:
+        as: '$context + { outer: ($context.inner + 1) }'
+  - summary:
+      set:
+        context: ${ $context }
+"""
+    )
+    assert await run(temporal_env, engine_queue, text) == {"context": {"inner": 1, "outer": 2}}
+
+
 async def test_if_true_runs_and_exit_leaves_only_its_list(
     temporal_env: WorkflowEnvironment, engine_queue: str
 ) -> None:

@@ -73,9 +73,14 @@ async def test_listen_all_any_until_and_foreach(platform: Platform) -> None:
     }
     tally = {
         "listen": {"to": {"any": [{"with": {"type": "tick"}}], "until": "${ length >= 3 }"}},
-        "foreach": {"item": "tick", "output": {"as": "${ $tick.n * 10 }"}},
+        "foreach": {
+            "item": "tick",
+            "output": {"as": "${ $tick.n * 10 }"},
+            "export": {"as": "${ $context + {total: (($context.total // 0) + $output)} }"},
+        },
     }
-    run = await start(client, {"both": both}, {"tally": tally})
+    total = {"set": {"total": "${ $context.total }"}}
+    run = await start(client, {"both": both}, {"tally": tally}, {"total": total})
     await listening(platform, run, "/do/0/both")
     await client.publish_event(
         {"type": "order.packed", "source": "https://warehouse.example/7"}, run
@@ -86,8 +91,9 @@ async def test_listen_all_any_until_and_foreach(platform: Platform) -> None:
         await client.publish_event({"type": "tick", "source": "clock", "data": {"n": n}}, run)
     done = await client.wait(run)
     assert done.status.phase == pb.COMPLETED, done.status.error
-    assert output_of(done) == [10, 20, 30]
+    assert output_of(done) == {"total": 60}  # each event's export saw the one before
     tasks = {t.path: t for t in done.status.tasks}
+    assert output_of_task(tasks["/do/1/tally"]) == [10, 20, 30]
     received = output_of_task(tasks["/do/0/both"])
     assert [(e["type"], e["source"]) for e in received] == [
         ("order.packed", "https://warehouse.example/7"),

@@ -397,16 +397,24 @@ class _Run:
             )
         )
         descriptor["output"] = raw_output
+        return self.shape_output(task, raw_output, args, pointer), directive
+
+    def shape_output(
+        self, holder: Mapping[str, Any], raw_output: Any, args: dict[str, Any], pointer: str
+    ) -> Any:
+        """`output.as` then `export.as` of a task or an iterator: its transformed output,
+        with `$context` updated; exports made by nested tasks are already in `$context`."""
+        evaluator = self.evaluator
         output = raw_output
-        shape = (task.get("output") or {}).get("as")
+        shape = (holder.get("output") or {}).get("as")
         if shape is not None:
             output = evaluator.field(shape, output, _only(args, ex.TASK_OUTPUT), instance=pointer)
-        schemas.check(task.get("output"), output, what="task output", instance=pointer)
-        export = (task.get("export") or {}).get("as")
+        schemas.check(holder.get("output"), output, what="task output", instance=pointer)
+        export = (holder.get("export") or {}).get("as")
         if export is not None:
-            args["output"] = output
+            current = {**args, "context": self.context, "output": output}
             self.context = evaluator.field(
-                export, output, _only(args, ex.TASK_EXPORT), instance=pointer
+                export, output, _only(current, ex.TASK_EXPORT), instance=pointer
             )
-            schemas.check(task.get("export"), self.context, what="context", instance=pointer)
-        return output, directive
+            schemas.check(holder.get("export"), self.context, what="context", instance=pointer)
+        return output

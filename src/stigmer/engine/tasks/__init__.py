@@ -57,6 +57,11 @@ class Runner(Protocol):
     ) -> Any:
         """Run one `{name: task}` item on its own (a fork branch); returns its output."""
 
+    def shape_output(
+        self, holder: Mapping[str, Any], raw_output: Any, args: dict[str, Any], pointer: str
+    ) -> Any:
+        """Apply `holder`'s `output.as` and `export.as` (a `listen` iterator's, per event)."""
+
 
 @dataclass(frozen=True)
 class Redirect:

@@ -163,12 +163,7 @@ async def _through(
         value = await scope.run_list(
             iterator["do"], input, f"{scope.pointer}/foreach/do", variables
         )
-    shape = (iterator.get("output") or {}).get("as")
-    if shape is not None:
-        value = scope.evaluator.field(
-            shape, value, {**scope.args, **variables}, instance=scope.pointer
-        )
-    return value
+    return scope.runner.shape_output(iterator, value, {**scope.args, **variables}, scope.pointer)
 
 
 async def subscribe(subscription: Subscription) -> None:
