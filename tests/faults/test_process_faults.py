@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,12 +24,19 @@ pytestmark = pytest.mark.timeout(120)
 RETRIED = "the runner was lost; attempt 2 starts the agent over"
 
 
-async def start_calls(platform: ProcessPlatform, messages: list[str]) -> list[str]:
-    """One workflow per message, each calling the scripted agent once; their ids."""
-    await platform.client.apply("agent", "scripted", SCRIPTED)
+OFFLINE_MODEL = {"model": "test", "tools": ["write_todos"]}
+
+
+async def start_calls(
+    platform: ProcessPlatform, messages: list[str], agent: dict[str, Any] = SCRIPTED
+) -> list[str]:
+    """One workflow per message, each calling `agent` (scripted by default) once; their ids."""
+    name = "scripted" if agent is SCRIPTED else "modelled"
+    await platform.client.apply("agent", name, agent)
     ids = []
     for message in messages:
-        created = await platform.client.run_workflow(document=document(agent_task("ask", message)))
+        task = agent_task("ask", message, agent=name)
+        created = await platform.client.run_workflow(document=document(task))
         ids.append(created.execution.id)
     return ids
 
@@ -127,6 +135,36 @@ async def test_a_killed_runner_is_replaced_and_the_agent_starts_over(
     assert system == [RETRIED]
     steps = [m.content for m in call.status.messages if m.content == "step 1 of 3"]
     assert len(steps) == 2, "the second attempt must start the agent from the beginning"
+
+
+async def test_a_killed_runner_restarts_a_model_agent_keeping_its_record(
+    processes: ProcessPlatform,
+) -> None:
+    """A model agent's second attempt starts the model loop over: the question is kept
+    once, the restart is said, and the usage of both attempts is counted."""
+    platform = processes
+    message = script(todos=["look", "answer"], steps=3, sleep=6, output="survived")
+    [workflow_id] = await start_calls(platform, [message], agent=OFFLINE_MODEL)
+    await working_calls(platform, [workflow_id])
+    platform.runner.kill()
+    await platform.restart_worker(platform.runner)
+    # LONG WAIT: as above, the heartbeat timeout (10 s) passes before the retry.
+    [call] = await assert_each_call_completed_once(
+        platform, [workflow_id], ["survived"], seconds=45
+    )
+    roles = [m.role for m in call.status.messages]
+    assert roles.count("user") == 1, "the question is recorded once"
+    assert [m.content for m in call.status.messages if m.role == "system"] == [RETRIED]
+    restart = roles.index("system")
+    before = [m.content for m in call.status.messages[:restart]]
+    after = [m.content for m in call.status.messages[restart:]]
+    assert "step 1 of 3" in before and "step 1 of 3" in after, "the loop starts over"
+    one_run = 6  # todos, 3 steps, all done, the answer: the offline model's requests
+    assert call.status.usage.requests > one_run, "the lost attempt's usage still counts"
+    assert [(t.content, t.status) for t in call.status.todos] == [
+        ("look", "completed"),
+        ("answer", "completed"),
+    ]
 
 
 async def test_calls_survive_a_killed_api_server(processes: ProcessPlatform) -> None:
