@@ -225,6 +225,8 @@ class Client:
                 yield execution
         except grpc.aio.AioRpcError as exc:
             raise _translated(exc, self.address) from exc
+        finally:
+            stream.cancel()  # a watcher that stops early hangs up at once
 
     async def wait(self, execution_id: str) -> pb.Execution:
         """The execution once it has finished."""

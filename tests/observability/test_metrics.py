@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
@@ -45,6 +46,9 @@ async def run_calls(observed: Observed, client: Client) -> dict[str, str]:
         return value(found, "stigmer_pending_calls", kind="agent", target="scripted") >= 1
 
     await eventually(pending_counted)
+    async with contextlib.aclosing(client.watch(slow_call.id)) as watching:
+        async for _ in watching:
+            break  # a watcher hanging up before the end
     await client.cancel(slow_call.id, reason="test")
     await client.wait(slow.execution.id)
     ok_call = await one_child(client, ok.execution.id)
@@ -94,6 +98,8 @@ async def test_each_ending_is_counted_on_the_endpoint(observed: Observed) -> Non
     assert added("stigmer_api_requests_total", **creates) >= 5
     assert added("stigmer_api_requests_total", method="Get", code="NOT_FOUND") == 1
     assert added("stigmer_api_request_duration_seconds_count", method="Create") >= 5
+    assert added("stigmer_api_requests_total", method="Watch", code="CANCELLED") >= 1
+    assert added("stigmer_api_requests_total", method="Watch", code="UNKNOWN") == 0
     # Gauges of stored state: this platform's store alone.
     assert value(after, "stigmer_executions", kind="agent", phase="COMPLETED") == 2
     assert value(after, "stigmer_executions", kind="agent", phase="FAILED") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -49,14 +50,17 @@ def _unary(
 ) -> Callable[[Any, Context], Awaitable[Any]]:
     async def handle(request: Any, context: Context) -> Any:
         start = time.perf_counter()
-        failed = True
+        ending = "UNKNOWN"
         try:
             with server_span(full, metadata):
                 response = await behavior(request, context)
-            failed = False
+            ending = "OK"
             return response
+        except asyncio.CancelledError:
+            ending = "CANCELLED"  # the client went away or its deadline passed
+            raise
         finally:
-            _observe(service, method, context, failed, start)
+            _observe(service, method, context, ending, start)
 
     return handle
 
@@ -66,23 +70,27 @@ def _streaming(
 ) -> Callable[[Any, Context], AsyncIterator[Any]]:
     async def handle(request: Any, context: Context) -> AsyncIterator[Any]:
         start = time.perf_counter()
-        failed = True
+        ending = "UNKNOWN"
         try:
             with server_span(full, metadata):
                 async for item in behavior(request, context):
                     yield item
-            failed = False
+            ending = "OK"
+        except (asyncio.CancelledError, GeneratorExit):
+            ending = "CANCELLED"  # a watcher hung up: the normal end of a stream
+            raise
         finally:
-            _observe(service, method, context, failed, start)
+            _observe(service, method, context, ending, start)
 
     return handle
 
 
-def _observe(service: str, method: str, context: Context, failed: bool, start: float) -> None:
+def _observe(service: str, method: str, context: Context, ending: str, start: float) -> None:
+    """`ending` names the code when the handler set none: OK, CANCELLED or UNKNOWN."""
     code = context.code()
-    if code is None:
-        name = "UNKNOWN" if failed else "OK"
-    else:
-        name = code.name if isinstance(code, grpc.StatusCode) else str(code)
-    API_REQUESTS.labels(service, method, name).inc()
+    if isinstance(code, grpc.StatusCode):
+        ending = code.name
+    elif code is not None:
+        ending = str(code)
+    API_REQUESTS.labels(service, method, ending).inc()
     API_LATENCY.labels(service, method).observe(time.perf_counter() - start)
