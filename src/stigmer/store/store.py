@@ -104,7 +104,9 @@ class Store:
             sqlite_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.close(os.open(sqlite_file, os.O_CREAT | os.O_RDWR, 0o600))
             os.chmod(sqlite_file, 0o600)
-        engine = create_async_engine(url, pool_pre_ping=True)
+        # A pre-ping finds server connections dropped while idle; a SQLite file has
+        # none to drop, and the ping would cost a round trip to its thread per session.
+        engine = create_async_engine(url, pool_pre_ping=sqlite_file is None)
         if sqlite_file is not None:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         await migrate.upgrade(engine)
