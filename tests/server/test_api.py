@@ -16,6 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
 from stigmer.client import ApiError, ApiUnreachable, Client
 from stigmer.local.embedded import free_port
 from tests.conftest import Platform
@@ -279,3 +280,25 @@ async def test_client_reports_an_unreachable_api() -> None:
     async with Client(f"127.0.0.1:{free_port()}") as client:
         with pytest.raises(ApiUnreachable, match="stigmer server"):
             await asyncio.wait_for(client.list(), WAIT)
+
+
+class _Hanging(pb_grpc.ExecutionServiceServicer):
+    """An API that takes every Get and never answers it (within the test)."""
+
+    async def Get(self, request: pb.GetExecutionRequest, context: object) -> pb.Execution:
+        await asyncio.sleep(WAIT)
+        return pb.Execution()
+
+
+async def test_a_request_that_gets_no_answer_fails_at_the_call_deadline() -> None:
+    server = grpc.aio.server()
+    pb_grpc.add_ExecutionServiceServicer_to_server(_Hanging(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with Client(f"127.0.0.1:{port}", call_timeout=0.5) as client:
+            with pytest.raises(ApiError) as caught:
+                await asyncio.wait_for(client.execution("aex-1"), WAIT)
+        assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+    finally:
+        await server.stop(grace=None)
