@@ -13,7 +13,6 @@ the caller activity's completion event in the caller's history.
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from benchmarks.common import (
     finish,
     pyplot,
     save_figure,
+    state_dir,
 )
 
 
@@ -90,15 +90,9 @@ def main() -> None:
         args.calls, args.agent_seconds = 6, 1.0
     parameters = {"calls": args.calls, "agent_seconds": args.agent_seconds, "slots": args.slots}
     report = Report("alternatives", command_line("alternatives"), parameters)
-    with tempfile.TemporaryDirectory(prefix="stigmer-bench-") as tmp:
+    with state_dir(args.workdir) as workdir:
         rows = asyncio.run(
-            run(
-                args.calls,
-                args.agent_seconds,
-                args.slots,
-                args.concurrency,
-                args.workdir or Path(tmp),
-            )
+            run(args.calls, args.agent_seconds, args.slots, args.concurrency, workdir)
         )
     report.series = {r["mode"]: r.pop("_added_ms") for r in rows}
     report.rows = rows

@@ -17,8 +17,9 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -406,6 +407,16 @@ def save_figure(figure: Any, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     pyplot().close(figure)
+
+
+@contextlib.contextmanager
+def state_dir(chosen: Path | None) -> Iterator[Path]:
+    """Where a run keeps its state: `--workdir`, else a temporary folder removed after it."""
+    if chosen is not None:
+        yield chosen
+        return
+    with tempfile.TemporaryDirectory(prefix="stigmer-bench-") as tmp:
+        yield Path(tmp)
 
 
 def arguments(description: str, **defaults: Any) -> argparse.ArgumentParser:

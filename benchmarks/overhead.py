@@ -13,7 +13,6 @@ the execution's workflow reports the end). Also shown: `finished_at` -> the call
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from benchmarks.common import (
     pyplot,
     save_figure,
     script,
+    state_dir,
     until_finished,
 )
 from stigmer.api.v1 import stigmer_pb2 as pb
@@ -129,9 +129,9 @@ def main() -> None:
         "slots": args.slots,
     }
     report = Report("overhead", command_line("overhead"), parameters)
-    with tempfile.TemporaryDirectory(prefix="stigmer-bench-") as tmp:
+    with state_dir(args.workdir) as workdir:
         report.rows, report.series = asyncio.run(
-            run(args.rates, args.seconds, args.agent_seconds, args.slots, args.workdir or Path(tmp))
+            run(args.rates, args.seconds, args.agent_seconds, args.slots, workdir)
         )
     finish(report, args.out, lambda path: plot(report, path))
 

@@ -14,7 +14,6 @@ use over time (from a counter inside the engine worker process).
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 from bisect import bisect_right
 from collections import Counter
@@ -35,6 +34,7 @@ from benchmarks.common import (
     pyplot,
     save_figure,
     script,
+    state_dir,
     until_finished,
     until_settled,
 )
@@ -150,8 +150,7 @@ def main() -> None:
         "concurrency": args.concurrency,
     }
     report = Report("scale", command_line("scale"), parameters)
-    with tempfile.TemporaryDirectory(prefix="stigmer-bench-") as tmp:
-        workdir = args.workdir or Path(tmp)
+    with state_dir(args.workdir) as workdir:
         report.figures, report.series = asyncio.run(
             run(args.calls, args.agent_seconds, args.slots, args.concurrency, workdir)
         )

@@ -11,7 +11,6 @@ completion (the floor). Rate is calls over the time from the first start to the 
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from benchmarks.common import (
     pyplot,
     save_figure,
     script,
+    state_dir,
 )
 from stigmer.api.v1 import stigmer_pb2 as pb
 
@@ -106,10 +106,8 @@ def main() -> None:
         args.calls, args.concurrency = 10, 5
     parameters = {"calls": args.calls, "slots": args.slots, "concurrency": args.concurrency}
     report = Report("throughput", command_line("throughput"), parameters)
-    with tempfile.TemporaryDirectory(prefix="stigmer-bench-") as tmp:
-        report.rows = asyncio.run(
-            run(args.calls, args.slots, args.concurrency, args.workdir or Path(tmp))
-        )
+    with state_dir(args.workdir) as workdir:
+        report.rows = asyncio.run(run(args.calls, args.slots, args.concurrency, workdir))
     product = report.rows[0]
     report.figures = {"product / bare (%)": product["% of bare"]}
     finish(report, args.out, lambda path: plot(report, path))

@@ -23,7 +23,7 @@ import pytest
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, ApiUnreachable, Client
-from stigmer.local.embedded import free_port, terminate
+from stigmer.local.embedded import dying_with_parent, free_port, terminate
 from stigmer.resources.executions import TERMINAL
 
 T = TypeVar("T")
@@ -36,18 +36,6 @@ STOP_GRACE = 10.0
 TAIL_LINES = 40
 TRACEBACK_BOX = ("│", "╭", "╰")
 """Console logs draw tracebacks with their locals in boxes; a tail shows their last line."""
-
-# Runs between fork and the real command: the kernel SIGKILLs the child when the test
-# process dies, even by kill -9, so a crashed test run leaves no platform behind. A
-# trampoline rather than preexec_fn, which is unsafe in a process with Temporal's threads.
-_DIE_WITH_PARENT = """\
-import ctypes, os, signal, sys
-if ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0) != 0:
-    sys.exit("prctl(PR_SET_PDEATHSIG) failed: " + os.strerror(ctypes.get_errno()))
-if os.getppid() != int(sys.argv[1]):
-    sys.exit("parent exited before the child started")
-os.execv(sys.argv[2], sys.argv[2:])
-"""
 
 
 class PartProcess:
@@ -67,9 +55,7 @@ class PartProcess:
 
     def start(self) -> None:
         assert not self.running, f"{self.name} is already running"
-        argv = [sys.executable, *self.argv]
-        if sys.platform == "linux":
-            argv = [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *argv]
+        argv = dying_with_parent([sys.executable, *self.argv])
         with open(self.log, "ab") as out:
             self._offset = out.tell()
             out.write(f"--- {self.name} starting at {time.strftime('%X')} ---\n".encode())

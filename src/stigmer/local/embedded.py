@@ -43,17 +43,28 @@ DEFAULT_STOP_GRACE = 10.0
 _POLL_INTERVAL = 0.2
 _LOG_TAIL_LINES = 30
 
-# Runs in a fresh interpreter between fork and the real binary. argv: expected parent
-# pid, binary, args. PR_SET_PDEATHSIG is 1; the parent check closes the window in
+# Runs in a fresh interpreter between fork and the real program. argv: expected parent
+# pid, program, args. PR_SET_PDEATHSIG is 1; the parent check closes the window in
 # which the parent died before the death signal was armed.
 _PDEATHSIG_TRAMPOLINE = """\
 import ctypes, os, signal, sys
 if ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0) != 0:
     sys.exit("stigmer: prctl(PR_SET_PDEATHSIG) failed: " + os.strerror(ctypes.get_errno()))
 if os.getppid() != int(sys.argv[1]):
-    sys.exit("stigmer: parent exited before temporal started")
+    sys.exit("stigmer: parent exited before the child started")
 os.execv(sys.argv[2], sys.argv[2:])
 """
+
+
+def dying_with_parent(argv: list[str]) -> list[str]:
+    """`argv` run so that the kernel SIGKILLs it when this process dies, even by kill -9.
+
+    A trampoline rather than `preexec_fn`, which is unsafe in a process with threads
+    (Temporal's). Only Linux has the death signal; elsewhere `argv` is returned as is.
+    """
+    if sys.platform != "linux":
+        return argv
+    return [sys.executable, "-I", "-S", "-c", _PDEATHSIG_TRAMPOLINE, str(os.getpid()), *argv]
 
 
 class EmbeddedTemporalError(PlatformError):
@@ -194,17 +205,7 @@ class EmbeddedTemporal:
         binary = self._binary or find_temporal_binary()
         for folder in (self.db_path.parent, self.log_path.parent):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        argv = [str(binary), *self._server_args()]
-        if sys.platform == "linux":
-            argv = [
-                sys.executable,
-                "-I",
-                "-S",
-                "-c",
-                _PDEATHSIG_TRAMPOLINE,
-                str(os.getpid()),
-                *argv,
-            ]
+        argv = dying_with_parent([str(binary), *self._server_args()])
         log_fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with open(log_fd, "ab") as log:
             self._log_offset = log.tell()
