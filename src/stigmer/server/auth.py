@@ -46,6 +46,11 @@ def _refusal(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[
     """A handler of the same shape that refuses the call (reflection streams both ways)."""
 
     async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        if handler.request_streaming:
+            # Take the client's first message before refusing: a refusal that lands while
+            # the client is still sending it reaches the client as INTERNAL instead.
+            async for _ in request:
+                break
         await context.abort(
             grpc.StatusCode.UNAUTHENTICATED,
             "missing or wrong bearer token: pass --token or set STIGMER_API_TOKEN",
