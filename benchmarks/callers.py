@@ -31,8 +31,9 @@ from benchmarks.common import AGENT, activity_times, bounded, ms, percentiles, s
 from benchmarks.counting import SlotCounter
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import Client
+from stigmer.contract.inputs import CallRequest
+from stigmer.contract.names import CALL_AGENT_ACTIVITY
 from stigmer.handshake.caller import CallerActivities, call_from_workflow
-from stigmer.handshake.contract import CALL_AGENT_ACTIVITY, CallRequest
 from stigmer.workers import PASSTHROUGH
 
 MODES = ("handshake", "polling", "blocking", "bare")

@@ -33,8 +33,8 @@ from benchmarks.counting import SlotCounter
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import Client
 from stigmer.config import load_settings
+from stigmer.contract.temporal import connect_temporal
 from stigmer.local.embedded import EmbeddedTemporal, free_port
-from stigmer.local.temporal_client import connect_temporal
 from stigmer.observability.logs import configure_logging
 
 RESULTS = Path(__file__).resolve().parent / "results"

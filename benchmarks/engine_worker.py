@@ -18,7 +18,7 @@ from pathlib import Path
 from benchmarks.counting import SlotCounter
 from stigmer.client import Client
 from stigmer.config import load_settings
-from stigmer.local.temporal_client import connect_temporal
+from stigmer.contract.temporal import connect_temporal
 from stigmer.observability.logs import configure_logging
 from stigmer.workers import build_worker
 

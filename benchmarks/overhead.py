@@ -36,7 +36,7 @@ from benchmarks.common import (
     until_finished,
 )
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.handshake.contract import CALL_AGENT_ACTIVITY
+from stigmer.contract.names import CALL_AGENT_ACTIVITY
 
 
 async def level(

@@ -19,6 +19,7 @@ from stigmer.agents.runner import RunnerActivities
 from stigmer.agents.workflow import AgentExecutionWorkflow
 from stigmer.client import Client
 from stigmer.config import Settings, task_queue
+from stigmer.contract.temporal import connect_temporal
 from stigmer.engine.progress import ProgressActivities
 from stigmer.engine.publishing import EventActivities
 from stigmer.engine.scheduling import ScheduledRunWorkflow
@@ -27,7 +28,6 @@ from stigmer.engine.workflow import WorkflowExecution
 from stigmer.handshake.caller import CallerActivities
 from stigmer.handshake.delivery import DeliveryActivities
 from stigmer.handshake.execution_side import BookkeepingActivities
-from stigmer.local.temporal_client import connect_temporal
 
 log = structlog.get_logger("stigmer.workers")
 

@@ -21,7 +21,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
 
-from stigmer.engine.errors import from_application_error
+from stigmer.contract.problems import from_application_error
 from stigmer.engine.loader import load_text
 from stigmer.engine.progress import TaskEvent
 from stigmer.engine.validation import parse_workflow

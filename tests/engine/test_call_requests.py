@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from stigmer.engine import errors
-from stigmer.engine.errors import DslFault
+from stigmer.contract import problems as errors
+from stigmer.contract.inputs import CallRequest, CallResult
+from stigmer.contract.problems import Fault
 from stigmer.engine.expressions import Evaluator
 from stigmer.engine.tasks import TaskScope, call_agent, run_workflow
 from stigmer.engine.tasks.calls import result_output
-from stigmer.handshake.contract import CallRequest, CallResult
 
 
 class _NoNesting:
@@ -89,10 +89,10 @@ def test_call_agent_iso_timeout_and_structured_message() -> None:
 )
 def test_call_agent_bad_evaluated_arguments(args: dict[str, Any]) -> None:
     input = {"bad": "soon", "obj": {"a": 1}}
-    with pytest.raises(DslFault) as caught:
+    with pytest.raises(Fault) as caught:
         call_agent.build_request({"call": "agent", "with": args}, input, scope(input))
-    assert caught.value.error.type == errors.CONFIGURATION
-    assert caught.value.error.instance == "/do/1/ask"
+    assert caught.value.problem.type == errors.CONFIGURATION
+    assert caught.value.problem.instance == "/do/1/ask"
 
 
 def test_run_workflow_request() -> None:

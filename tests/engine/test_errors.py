@@ -11,8 +11,8 @@ from temporalio.exceptions import (
     TimeoutType,
 )
 
-from stigmer.engine import errors
-from stigmer.engine.errors import DslError
+from stigmer.contract import problems as errors
+from stigmer.contract.problems import Problem
 
 
 def _activity_error(cause: BaseException) -> ActivityError:
@@ -30,7 +30,7 @@ def _activity_error(cause: BaseException) -> ActivityError:
 
 
 def test_standard_types_and_default_status() -> None:
-    error = DslError.of(errors.TIMEOUT, "too slow", instance="/do/0/a")
+    error = Problem.of(errors.TIMEOUT, "too slow", instance="/do/0/a")
     assert error.type == "https://serverlessworkflow.io/spec/1.0.0/errors/timeout"
     assert error.status == 408
     assert error.to_dict() == {
@@ -39,16 +39,16 @@ def test_standard_types_and_default_status() -> None:
         "detail": "too slow",
         "instance": "/do/0/a",
     }
-    assert DslError.of(errors.AUTHORIZATION, "no").status == 403
+    assert Problem.of(errors.AUTHORIZATION, "no").status == 403
 
 
 def test_round_trip_through_application_error() -> None:
-    error = DslError(errors.COMMUNICATION, 503, "Service Unavailable", "down", "/do/1/call")
-    app = errors.to_application_error(error, non_retryable=True)
+    error = Problem(errors.COMMUNICATION, 503, "Service Unavailable", "down", "/do/1/call")
+    app = error.application_error()
     assert app.type == errors.COMMUNICATION
     assert app.non_retryable
     assert errors.from_application_error(app) == error
-    assert DslError.from_dict(error.to_dict()) == error
+    assert Problem.from_dict(error.to_dict()) == error
 
 
 def test_foreign_application_error_is_runtime() -> None:
@@ -59,8 +59,8 @@ def test_foreign_application_error_is_runtime() -> None:
 
 
 def test_from_failure_finds_the_dsl_error_in_the_cause_chain() -> None:
-    inner = DslError.of(errors.VALIDATION, "bad input")
-    failure = _activity_error(errors.to_application_error(inner))
+    inner = Problem.of(errors.VALIDATION, "bad input")
+    failure = _activity_error(inner.application_error(non_retryable=False))
     found = errors.from_failure(failure, instance="/do/0/ask")
     assert found.type == errors.VALIDATION
     assert found.instance == "/do/0/ask"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from stigmer.engine import errors
+from stigmer.contract import problems as errors
+from stigmer.contract.problems import Fault
 from stigmer.engine import expressions as ex
-from stigmer.engine.errors import DslFault
 from stigmer.engine.expressions import Evaluator
 
 
@@ -77,9 +77,9 @@ def test_nondeterministic_builtins_are_pinned() -> None:
 
 @pytest.mark.parametrize("text", [".a +", ".a.b"])
 def test_errors_are_dsl_expression_errors(text: str) -> None:
-    with pytest.raises(DslFault) as caught:
+    with pytest.raises(Fault) as caught:
         evaluator().run(text, {"a": 1}, {}, instance="/do/0/t")
-    error = caught.value.error
+    error = caught.value.problem
     assert error.type == errors.EXPRESSION
     assert error.status == 400
     assert error.instance == "/do/0/t"
@@ -106,5 +106,5 @@ def test_loose_mode(value: Any, expected: Any) -> None:
 
 
 def test_loose_mode_still_faults_on_explicit_expressions() -> None:
-    with pytest.raises(DslFault):
+    with pytest.raises(Fault):
         evaluator(loose=True).template("${ .a.b }", {"a": 1}, {}, instance="/x")

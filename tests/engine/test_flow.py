@@ -13,8 +13,8 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from stigmer.engine import errors
-from stigmer.engine.errors import DslError
+from stigmer.contract import problems as errors
+from stigmer.contract.problems import Problem
 from tests.engine.test_interpreter import HEADER, run
 
 
@@ -23,7 +23,7 @@ async def outcome(env: WorkflowEnvironment, queue: str, body: str, input: Any = 
     return await run(env, queue, HEADER + body.replace("<elapsed>", ELAPSED), input)
 
 
-async def fault(env: WorkflowEnvironment, queue: str, body: str, input: Any = None) -> DslError:
+async def fault(env: WorkflowEnvironment, queue: str, body: str, input: Any = None) -> Problem:
     with pytest.raises(WorkflowFailureError) as caught:
         await outcome(env, queue, body, input)
     cause = caught.value.cause

@@ -10,7 +10,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from stigmer.engine import errors
+from stigmer.contract import problems as errors
 from stigmer.engine.validation import parse_workflow
 from stigmer.engine.workflow import WorkflowRunInput
 from tests.engine.document_only import DOCUMENT_ONLY

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from stigmer.engine.errors import DslFault
+from stigmer.contract.problems import Fault
 from stigmer.engine.tasks.http import expand
 from stigmer.engine.tasks.remote import local_path
 from stigmer.engine.tasks.secrets import SecretSource, names_read
@@ -17,9 +17,9 @@ def test_uri_templates_expand_top_level_scalars() -> None:
     assert expand("http://h/pet/{petId}?q={q}&f={flag}&n={none}&m={missing}", data, "/do/0/t") == (
         "http://h/pet/7?q=a%20b%2Fc&f=true&n=&m="
     )
-    with pytest.raises(DslFault) as fault:
+    with pytest.raises(Fault) as fault:
         expand("http://h/{pet}", {"pet": {"id": 1}}, "/do/0/t")
-    assert (fault.value.error.status, fault.value.error.instance) == (400, "/do/0/t")
+    assert (fault.value.problem.status, fault.value.problem.instance) == (400, "/do/0/t")
 
 
 def test_local_paths() -> None:
@@ -40,6 +40,6 @@ def test_secret_names_and_sources(tmp_path: Path) -> None:
     source = SecretSource(tmp_path, {"STIGMER_SECRET_API_KEY": '{"k": 1}'})
     found = source.lookup(["db", "api-key"], ["db", "api-key"], instance="/do/0/t")
     assert found == {"db": {"user": "u", "password": "p"}, "api-key": {"k": 1}}
-    with pytest.raises(DslFault) as fault:
+    with pytest.raises(Fault) as fault:
         source.lookup(["db"], [], instance="/do/0/t")
-    assert fault.value.error.status == 403
+    assert fault.value.problem.status == 403

@@ -8,7 +8,7 @@ import pytest
 from temporalio.service import RPCError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.local.temporal_client import connect_temporal
+from stigmer.contract.temporal import connect_temporal
 from stigmer.server.schedules import Schedules
 from tests.conftest import Platform
 from tests.handshake.helpers import document, eventually, output_of

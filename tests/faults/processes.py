@@ -23,8 +23,8 @@ import pytest
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, ApiUnreachable, Client
+from stigmer.contract.phases import TERMINAL
 from stigmer.local.embedded import dying_with_parent, free_port, terminate
-from stigmer.resources.executions import TERMINAL
 
 T = TypeVar("T")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.handshake.outcome import CANCELLED_TYPE, RUNTIME_TYPE, TIMEOUT_TYPE
+from stigmer.contract import problems
 from stigmer.local.embedded import EmbeddedTemporal
 from tests.conftest import Platform, running_platform
 from tests.handshake.helpers import (
@@ -50,7 +50,7 @@ async def test_agent_failure_fails_the_caller_with_a_typed_error(platform: Platf
     await platform.client.apply("agent", "scripted", SCRIPTED)
     done = await run(platform, document(agent_task("ask", script(fail="no sources"))))
     assert done.status.phase == pb.FAILED
-    assert done.status.error.type == RUNTIME_TYPE
+    assert done.status.error.type == problems.RUNTIME
     assert "no sources" in done.status.error.detail
     call = await one_child(platform.client, done.id)
     assert call.status.phase == pb.FAILED
@@ -62,10 +62,10 @@ async def test_agent_deadline_fails_the_caller_with_a_timeout(platform: Platform
     task = agent_task("ask", script(sleep=30), timeout={"seconds": 2})
     done = await run(platform, document(task))
     assert done.status.phase == pb.FAILED
-    assert done.status.error.type == TIMEOUT_TYPE
+    assert done.status.error.type == problems.TIMEOUT
     call = await one_child(platform.client, done.id)
     assert call.status.phase == pb.FAILED
-    assert call.status.error.type == TIMEOUT_TYPE
+    assert call.status.error.type == problems.TIMEOUT
     assert call.status.callback.outcome == pb.CALLBACK_DELIVERED
 
 
@@ -85,7 +85,7 @@ async def test_cancelling_the_execution_fails_the_caller_with_cancellation(
     await platform.client.cancel(call.id, reason="operator changed their mind")
     done = await platform.client.wait(created.execution.id)
     assert done.status.phase == pb.FAILED
-    assert done.status.error.type == CANCELLED_TYPE
+    assert done.status.error.type == problems.CANCELLED
     call = await platform.client.wait(call.id)
     assert call.status.phase == pb.CANCELLED
     assert call.status.callback.outcome == pb.CALLBACK_DELIVERED

@@ -22,12 +22,13 @@ from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
 from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.contract import problems
+from stigmer.contract.inputs import CallRequest, CallResult
+from stigmer.contract.names import CALL_AGENT_ACTIVITY
+from stigmer.contract.temporal import connect_temporal
 from stigmer.handshake.caller import CallerActivities
-from stigmer.handshake.contract import CALL_AGENT_ACTIVITY, CallRequest, CallResult
 from stigmer.handshake.delivery import Delivery, DeliveryActivities
-from stigmer.handshake.outcome import TIMEOUT_TYPE
 from stigmer.local.embedded import EmbeddedTemporal
-from stigmer.local.temporal_client import connect_temporal
 from stigmer.resources.executions import temporal_workflow_id
 from stigmer.workers import Workers, sandbox
 from tests.conftest import Platform, running_platform
@@ -157,7 +158,7 @@ async def test_a_caller_with_less_time_than_the_agent_needs_hears_a_timeout_in_t
     with pytest.raises(WorkflowFailureError) as failure:
         await callers.result(workflow_id)
     error = failure.value.cause.cause  # type: ignore[union-attr]
-    assert isinstance(error, ApplicationError) and error.type == TIMEOUT_TYPE
+    assert isinstance(error, ApplicationError) and error.type == problems.TIMEOUT
     done = await callers.platform.client.wait(execution.id)
     assert done.status.phase == pb.FAILED
     assert done.status.callback.outcome == pb.CALLBACK_DELIVERED

@@ -15,8 +15,8 @@ from temporalio.testing import ActivityEnvironment
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, Client
+from stigmer.contract.temporal import connect_temporal
 from stigmer.handshake.delivery import Delivery, DeliveryActivities
-from stigmer.local.temporal_client import connect_temporal
 from tests.handshake.helpers import (
     SCRIPTED,
     agent_task,

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.cli.main import app
 from stigmer.client import Client
+from stigmer.contract import problems
 from stigmer.resources.values import to_json
-from stigmer.server.executions import OPERATOR_TYPE
 from tests.handshake.helpers import SCRIPTED, agent_task, document, eventually, one_child, script
 from tests.observability.conftest import Observed
 
@@ -89,7 +89,7 @@ async def test_a_stuck_call_is_listed_counted_and_finished_by_hand(observed: Obs
         await eventually(cleared, seconds=10)
         code, out = await cli(observed, "executions", "fail", failing.id, "--reason", "again")
 
-    assert failed.status.phase == pb.FAILED and failed.status.error.type == OPERATOR_TYPE
+    assert failed.status.phase == pb.FAILED and failed.status.error.type == problems.OPERATOR
     assert failed.status.callback.outcome == pb.CALLBACK_DELIVERED
     audit = failed.status.messages[-1]
     assert audit.role == "system" and "runner host lost" in audit.content

@@ -51,7 +51,8 @@ from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.tools import ToolDefinition
 
 from stigmer.agents import errors
-from stigmer.agents.errors import AgentError
+from stigmer.contract import problems
+from stigmer.contract.problems import Fault
 from stigmer.resources.agent import AgentSpec
 
 API_KEYS = {
@@ -95,10 +96,10 @@ def build_model(spec: AgentSpec, env: Mapping[str, str]) -> Model:
     )
 
 
-def _missing_key(spec: AgentSpec, provider: str) -> AgentError:
+def _missing_key(spec: AgentSpec, provider: str) -> Fault:
     variable = API_KEYS[provider]
-    return errors.AgentError(
-        errors.AUTHENTICATION_TYPE,
+    return errors.failure(
+        problems.AUTHENTICATION,
         401,
         "Provider credentials missing",
         f"model {spec.model!r} needs {variable} in the agent's env, e.g. "
@@ -106,7 +107,7 @@ def _missing_key(spec: AgentSpec, provider: str) -> AgentError:
     )
 
 
-def provider_error(exc: BaseException) -> AgentError | None:
+def provider_error(exc: BaseException) -> Fault | None:
     """The typed error of a provider failure, carrying the provider's own message."""
     if isinstance(exc, UsageLimitExceeded):
         return errors.runtime("Usage limit exceeded", exc.message)
@@ -118,23 +119,23 @@ def provider_error(exc: BaseException) -> AgentError | None:
     detail = f"{exc.model_name}: {exc.message}"
     if isinstance(exc, ModelAuthenticationError):
         if status == 403:
-            return errors.AgentError(errors.AUTHORIZATION_TYPE, 403, "Provider refused", detail)
-        return errors.AgentError(
-            errors.AUTHENTICATION_TYPE, 401, "Provider authentication failed", detail
+            return errors.failure(problems.AUTHORIZATION, 403, "Provider refused", detail)
+        return errors.failure(
+            problems.AUTHENTICATION, 401, "Provider authentication failed", detail
         )
     if isinstance(exc, ModelTimeoutError | ModelRequestTimeout):
         return errors.timeout("Provider timed out", detail)
     if isinstance(exc, ModelRateLimitError):
-        return errors.AgentError(errors.COMMUNICATION_TYPE, 429, "Provider rate limit", detail)
+        return errors.failure(problems.COMMUNICATION, 429, "Provider rate limit", detail)
     if isinstance(exc, ModelQuotaExceededError):
-        return errors.AgentError(
-            errors.COMMUNICATION_TYPE, status or 429, "Provider quota exceeded", detail
+        return errors.failure(
+            problems.COMMUNICATION, status or 429, "Provider quota exceeded", detail
         )
     if isinstance(exc, ModelContextWindowExceededError):
-        return errors.AgentError(
-            errors.COMMUNICATION_TYPE, status or 400, "Model context length exceeded", detail
+        return errors.failure(
+            problems.COMMUNICATION, status or 400, "Model context length exceeded", detail
         )
-    return errors.AgentError(errors.COMMUNICATION_TYPE, status or 502, "Provider error", detail)
+    return errors.failure(problems.COMMUNICATION, status or 502, "Provider error", detail)
 
 
 # ------------------------------------------------------------------ offline model

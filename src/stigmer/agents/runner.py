@@ -31,9 +31,11 @@ from stigmer.agents.secrets import (
     Resolver,
     SecretSource,
 )
-from stigmer.agents.workflow import RUN_AGENT_ACTIVITY, RUNNER_HEARTBEAT_TIMEOUT
+from stigmer.agents.workflow import RUNNER_HEARTBEAT_TIMEOUT
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, ApiUnreachable, Client
+from stigmer.contract.names import RUN_AGENT_ACTIVITY
+from stigmer.contract.problems import Fault
 from stigmer.resources.agent import AgentSpec
 from stigmer.resources.values import to_json
 
@@ -75,8 +77,8 @@ class RunnerActivities:
         except asyncio.CancelledError:
             log.info("agent cancelled", execution_id=execution_id)
             raise
-        except errors.AgentError as exc:
-            failure = exc.application_error(redactor)
+        except Fault as exc:
+            failure = errors.application_error(exc, redactor)
             log.info("agent failed", execution_id=execution_id, error=failure.message)
             raise failure from None
         finally:

@@ -35,6 +35,7 @@ from stigmer.agents.progress import Reporter
 from stigmer.agents.secrets import Resolver
 from stigmer.agents.tools import builtin_tools
 from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.contract.problems import Fault
 from stigmer.resources.agent import AgentSpec, McpTool
 
 MODEL_ATTEMPTS = 5
@@ -125,8 +126,9 @@ class Progress(AbstractCapability[Any]):
         wait = backoff(
             self.failures, error.retry_after if isinstance(error, ModelAPIError) else None
         )
-        typed = provider_error(error)
-        assert typed is not None
+        found = provider_error(error)
+        assert found is not None
+        typed = found.problem
         await self._reporter.message(
             f"{typed.title} ({typed.status}): {typed.detail}; retrying in {wait:g}s "
             f"(attempt {self.failures + 1} of {MODEL_ATTEMPTS})",
@@ -145,7 +147,7 @@ async def run_model_agent(
     reporter: Reporter,
     usage_so_far: pb.Usage,
 ) -> str | dict[str, Any]:
-    """Run the model loop to its result; failures are raised as AgentError."""
+    """Run the model loop to its result; failures are raised as a Fault."""
     model = build_model(spec, env)
     toolsets: list[AbstractToolset[Any]] = [
         mcp_toolset(tool.mcp, resolver) for tool in spec.tools if isinstance(tool, McpTool)
@@ -191,9 +193,9 @@ async def run_model_agent(
     return output
 
 
-def typed_error(exc: Exception) -> errors.AgentError:
+def typed_error(exc: Exception) -> Fault:
     """What a failed model run reports: a provider's typed error, or what went wrong."""
-    if isinstance(exc, errors.AgentError):
+    if isinstance(exc, Fault):
         return exc
     if isinstance(exc, UserError):
         return errors.configuration("Agent misconfigured", exc.message)

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from stigmer.config import sibling_queue
+from stigmer.contract.inputs import AgentExecutionInput
+from stigmer.contract.names import AGENT_EXECUTION_WORKFLOW, RUN_AGENT_ACTIVITY
 from stigmer.handshake.execution_side import ExecutionPlan, run_as_execution
 
-RUN_AGENT_ACTIVITY = "stigmer/runner/run-agent"
-AGENT_FAILED = "stigmer.AgentFailed"
 RUNNER_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 """A runner that stops heartbeating this long is taken for dead and the run is retried."""
 RUNNER_ATTEMPTS = 5
 
 
-@dataclass
-class AgentExecutionInput:
-    execution_id: str
-
-
-@workflow.defn(name="stigmer/agent-execution")
+@workflow.defn(name=AGENT_EXECUTION_WORKFLOW)
 class AgentExecutionWorkflow:
     @workflow.run
     async def run(self, input: AgentExecutionInput) -> None:
@@ -37,7 +31,6 @@ class AgentExecutionWorkflow:
                 retry_policy=RetryPolicy(
                     maximum_attempts=RUNNER_ATTEMPTS,
                     initial_interval=timedelta(seconds=1),
-                    non_retryable_error_types=[AGENT_FAILED],
                 ),
                 cancellation_type=workflow.ActivityCancellationType.TRY_CANCEL,
             )

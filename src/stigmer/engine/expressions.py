@@ -21,7 +21,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from stigmer.engine.errors import EXPRESSION, DslError, DslFault
+from stigmer.contract.problems import EXPRESSION, Fault, Problem
 
 with workflow.unsafe.imports_passed_through():
     # A C extension: the sandbox cannot re-import it per run, so the host module is shared.
@@ -172,8 +172,8 @@ class Evaluator:
             results = iter(program.input_value(payload))
             return next(results, None)
         except ValueError as exc:
-            raise DslFault(
-                DslError.of(
+            raise Fault(
+                Problem.of(
                     EXPRESSION,
                     f"expression {text!r} failed: {_clean(str(exc))}",
                     title="Runtime expression failed",
@@ -226,7 +226,7 @@ class Evaluator:
         if self.loose and strict_body(raw) is None:
             try:
                 return self.run(text, data, args, instance=instance)
-            except DslFault:
+            except Fault:
                 return raw
         return self.run(text, data, args, instance=instance)
 

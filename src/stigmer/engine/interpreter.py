@@ -20,9 +20,9 @@ from typing import Any
 
 from temporalio import workflow
 
+from stigmer.contract.problems import CONFIGURATION, Fault, Problem
 from stigmer.engine import expressions as ex
 from stigmer.engine import schemas, timeouts
-from stigmer.engine.errors import CONFIGURATION, DslError, DslFault
 from stigmer.engine.events import Inbox
 from stigmer.engine.expressions import Evaluator
 from stigmer.engine.pointers import json_pointer
@@ -134,7 +134,7 @@ async def run_document(
     report: Reporter | None = None,
     inbox: Inbox | None = None,
 ) -> Any:
-    """Run `document` on `input` and return the workflow output; raises DslFault on a fault.
+    """Run `document` on `input` and return the workflow output; raises Fault on a fault.
 
     The document must have passed `validation.validate_document` (the server validates on
     apply); constructs that slipped through unvalidated fault with a configuration error.
@@ -236,8 +236,8 @@ class _Run:
             elif directive in names:
                 index = names[directive]
             else:
-                raise DslFault(
-                    DslError.of(
+                raise Fault(
+                    Problem.of(
                         CONFIGURATION,
                         f"'then: {directive}' names no task of this list",
                         instance=task_pointer,
@@ -322,8 +322,8 @@ class _Run:
         kind = task_kind(task)
         handler = _handler(kind, task) if kind else None
         if handler is None:
-            raise DslFault(
-                DslError.of(
+            raise Fault(
+                Problem.of(
                     CONFIGURATION,
                     f"task type {kind or 'unknown'!r} is not supported by this engine yet",
                     instance=pointer,
@@ -378,8 +378,8 @@ class _Run:
                 error = timeouts.timeout_error(f"task {pointer}", limit, instance=pointer)
                 work = timeouts.within(work, limit, error)
             raw_output = await work
-        except DslFault as fault:
-            await self._report(TaskEvent(pointer, name, "faulted", error=fault.error.to_dict()))
+        except Fault as fault:
+            await self._report(TaskEvent(pointer, name, "faulted", error=fault.problem.to_dict()))
             raise
         except asyncio.CancelledError:
             await self._report(TaskEvent(pointer, name, "cancelled"))

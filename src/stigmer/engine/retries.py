@@ -19,7 +19,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from stigmer.engine.errors import CONFIGURATION, DslError, DslFault
+from stigmer.contract.problems import CONFIGURATION, Fault, Problem
 from stigmer.engine.timeouts import Evaluate, duration
 
 
@@ -62,8 +62,8 @@ def policy_of(
     if isinstance(retry, str):
         named = (use.get("retries") or {}).get(retry)
         if named is None:
-            raise DslFault(
-                DslError.of(
+            raise Fault(
+                Problem.of(
                     CONFIGURATION,
                     f"retry policy {retry!r} is not defined in use.retries",
                     instance=instance,

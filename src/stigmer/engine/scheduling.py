@@ -12,34 +12,21 @@ overlap: events that arrive meanwhile wait in order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
+from stigmer.contract.inputs import CallRequest, ScheduledRun
+from stigmer.contract.names import SCHEDULED_RUN_WORKFLOW
 from stigmer.engine.events import ReceivesEvents
 from stigmer.engine.expressions import Evaluator
 from stigmer.engine.tasks.listen import Matching, Subscription, consume, subscribe
 from stigmer.handshake.caller import call_from_workflow
-from stigmer.handshake.contract import CallRequest
-
-SCHEDULED_RUN = "stigmer/scheduled-run"
 
 
-@dataclass
-class ScheduledRun:
-    workflow: str
-    after_seconds: float | None = None
-    """`schedule.after`: wait this long after each run, then run again."""
-    on: dict[str, Any] | None = None
-    """`schedule.on`: the event consumption strategy that starts each run."""
-    waiting: list[dict[str, Any]] = field(default_factory=list)
-    """Events received but not consumed yet, carried over when continuing as new."""
-
-
-@workflow.defn(name=SCHEDULED_RUN)
+@workflow.defn(name=SCHEDULED_RUN_WORKFLOW)
 class ScheduledRunWorkflow(ReceivesEvents):
     @workflow.run
     async def run(self, params: ScheduledRun) -> None:

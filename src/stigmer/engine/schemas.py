@@ -14,7 +14,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from stigmer.engine.errors import VALIDATION, DslError, DslFault
+from stigmer.contract.problems import VALIDATION, Fault, Problem
 from stigmer.engine.pointers import json_pointer
 
 with workflow.unsafe.imports_passed_through():
@@ -64,8 +64,8 @@ def check(config: Mapping[str, Any] | None, value: Any, *, what: str, instance: 
     if error is None:
         return
     where = json_pointer(error.absolute_path) or "/"
-    raise DslFault(
-        DslError.of(
+    raise Fault(
+        Problem.of(
             VALIDATION,
             f"{what} does not match its schema at {where}: {error.message}",
             title="Schema validation failed",

@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 
+from stigmer.contract.problems import CONFIGURATION, TIMEOUT, Fault, Problem
 from stigmer.engine.durations import parse_duration
-from stigmer.engine.errors import CONFIGURATION, TIMEOUT, DslError, DslFault
 
 T = TypeVar("T")
 
@@ -33,8 +33,8 @@ def duration(raw: Any, evaluate: Evaluate, *, what: str, instance: str) -> timed
     try:
         return parse_duration(value)
     except ValueError as exc:
-        raise DslFault(
-            DslError.of(CONFIGURATION, f"{what} is not a duration: {exc}", instance=instance)
+        raise Fault(
+            Problem.of(CONFIGURATION, f"{what} is not a duration: {exc}", instance=instance)
         ) from None
 
 
@@ -47,8 +47,8 @@ def limit_of(
     if isinstance(timeout, str):
         named = (use.get("timeouts") or {}).get(timeout)
         if named is None:
-            raise DslFault(
-                DslError.of(
+            raise Fault(
+                Problem.of(
                     CONFIGURATION,
                     f"timeout {timeout!r} is not defined in use.timeouts",
                     instance=instance,
@@ -58,9 +58,9 @@ def limit_of(
     return duration(timeout["after"], evaluate, what="'timeout.after'", instance=instance)
 
 
-def timeout_error(what: str, limit: timedelta, *, instance: str) -> DslError:
+def timeout_error(what: str, limit: timedelta, *, instance: str) -> Problem:
     """The spec's timeout error for `what` exceeding `limit`."""
-    return DslError.of(
+    return Problem.of(
         TIMEOUT,
         f"{what} did not finish within {limit}",
         title="Timed out",
@@ -68,7 +68,7 @@ def timeout_error(what: str, limit: timedelta, *, instance: str) -> DslError:
     )
 
 
-async def within(work: Awaitable[T], limit: timedelta, error: DslError) -> T:
+async def within(work: Awaitable[T], limit: timedelta, error: Problem) -> T:
     """The result of `work`, or a fault with `error` once `limit` has passed."""
     task = asyncio.ensure_future(work)
     try:
@@ -81,6 +81,6 @@ async def within(work: Awaitable[T], limit: timedelta, error: DslError) -> T:
     task.cancel()
     # What the work does on its way out (a cancelled call's own fault) is not the story:
     # it ran out of time.
-    with contextlib.suppress(asyncio.CancelledError, DslFault):
+    with contextlib.suppress(asyncio.CancelledError, Fault):
         await task
-    raise DslFault(error)
+    raise Fault(error)

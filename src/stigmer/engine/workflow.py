@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from temporalio import workflow
 
-from stigmer.engine.errors import DslFault, to_application_error
+from stigmer.contract.inputs import WorkflowRunInput
+from stigmer.contract.names import WORKFLOW_EXECUTION_WORKFLOW
+from stigmer.contract.problems import Fault
 from stigmer.engine.events import Inbox, ReceivesEvents
 from stigmer.engine.interpreter import run_document
 from stigmer.engine.progress import Reporter, reporter
 from stigmer.handshake.execution_side import ExecutionPlan, run_as_execution
-
-WORKFLOW_TYPE = "stigmer/workflow-execution"
-
-
-@dataclass
-class WorkflowRunInput:
-    """One execution: its id, the validated DSL document, and the raw workflow input."""
-
-    execution_id: str
-    document: dict[str, Any]
-    input: Any = None
 
 
 async def run_to_end(
@@ -37,11 +27,11 @@ async def run_to_end(
             report=report,
             inbox=inbox,
         )
-    except DslFault as fault:
-        raise to_application_error(fault.error, non_retryable=True) from None
+    except Fault as fault:
+        raise fault.problem.application_error() from None
 
 
-@workflow.defn(name=WORKFLOW_TYPE)
+@workflow.defn(name=WORKFLOW_EXECUTION_WORKFLOW)
 class WorkflowExecution(ReceivesEvents):
     """Runs the document as the WorkflowExecution `execution_id`: status, deadline, callback;
     events sent to it wait in its inbox for a `listen` task."""

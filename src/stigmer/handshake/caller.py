@@ -19,14 +19,13 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, Client
-from stigmer.handshake import timeouts
-from stigmer.handshake.contract import (
+from stigmer.contract.inputs import CallRequest, CallResult
+from stigmer.contract.names import (
     CALL_AGENT_ACTIVITY,
     CANCEL_CALLED_ACTIVITY,
     RUN_WORKFLOW_ACTIVITY,
-    CallRequest,
-    CallResult,
 )
+from stigmer.handshake import timeouts
 from stigmer.handshake.outcome import call_result, outcome_error
 from stigmer.handshake.tokens import token_preview
 

@@ -22,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, Client
-from stigmer.handshake.contract import DELIVER_CALLBACK_ACTIVITY, HEARTBEAT_CALLER_ACTIVITY
+from stigmer.contract.names import DELIVER_CALLBACK_ACTIVITY, HEARTBEAT_CALLER_ACTIVITY
 from stigmer.handshake.ending import Ending, record_ending
 from stigmer.handshake.outcome import call_result, outcome_error
 from stigmer.handshake.tokens import token_preview

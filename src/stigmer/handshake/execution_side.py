@@ -27,14 +27,16 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import Client
 from stigmer.config import sibling_queue
+from stigmer.contract import problems
+from stigmer.contract.names import (
+    BEGIN_ACTIVITY,
+    DELIVER_CALLBACK_ACTIVITY,
+    FINISH_ACTIVITY,
+    HEARTBEAT_CALLER_ACTIVITY,
+)
 from stigmer.handshake import timeouts
-from stigmer.handshake.contract import DELIVER_CALLBACK_ACTIVITY, HEARTBEAT_CALLER_ACTIVITY
 from stigmer.handshake.delivery import DELIVERY_ATTEMPTS, Delivery
 from stigmer.handshake.ending import Ending, record_ending
-from stigmer.handshake.outcome import CANCELLED_TYPE, RUNTIME_TYPE, TIMEOUT_TYPE
-
-BEGIN_ACTIVITY = "stigmer/system/begin-execution"
-FINISH_ACTIVITY = "stigmer/system/finish-execution"
 
 log = structlog.get_logger("stigmer.handshake")
 T = TypeVar("T")
@@ -165,7 +167,7 @@ async def run_as_execution(
         raise ApplicationError(
             str(error.get("detail") or error.get("title")),
             error,
-            type=str(error.get("type", RUNTIME_TYPE)),
+            type=str(error.get("type", problems.RUNTIME)),
             non_retryable=True,
         )
     return result
@@ -198,7 +200,7 @@ async def _stop(work: asyncio.Task[Any]) -> None:
 
 def _timeout_error(deadline_seconds: float) -> dict[str, Any]:
     return {
-        "type": TIMEOUT_TYPE,
+        "type": problems.TIMEOUT,
         "status": 408,
         "title": "Execution timed out",
         "detail": f"the execution's deadline of {deadline_seconds:g}s passed",
@@ -206,7 +208,12 @@ def _timeout_error(deadline_seconds: float) -> dict[str, Any]:
 
 
 def _cancelled(detail: str) -> dict[str, Any]:
-    return {"type": CANCELLED_TYPE, "status": 499, "title": "Execution cancelled", "detail": detail}
+    return {
+        "type": problems.CANCELLED,
+        "status": 499,
+        "title": "Execution cancelled",
+        "detail": detail,
+    }
 
 
 def error_of(exc: BaseException) -> dict[str, Any]:
@@ -223,4 +230,4 @@ def error_of(exc: BaseException) -> dict[str, Any]:
     if isinstance(cause, CancelledError):
         return _cancelled(str(cause) or "cancelled")
     message = cause.message if isinstance(cause, FailureError) else str(cause)
-    return {"type": RUNTIME_TYPE, "status": 500, "title": "Execution failed", "detail": message}
+    return {"type": problems.RUNTIME, "status": 500, "title": "Execution failed", "detail": message}

@@ -5,12 +5,9 @@ from __future__ import annotations
 from temporalio.exceptions import ApplicationError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.handshake.contract import CallResult
+from stigmer.contract import problems
+from stigmer.contract.inputs import CallResult
 from stigmer.resources.values import to_json
-
-CANCELLED_TYPE = "https://stigmer.dev/errors/cancelled"
-TIMEOUT_TYPE = "https://serverlessworkflow.io/spec/1.0.0/errors/timeout"
-RUNTIME_TYPE = "https://serverlessworkflow.io/spec/1.0.0/errors/runtime"
 
 
 def call_result(execution: pb.Execution) -> CallResult:
@@ -46,7 +43,7 @@ def outcome_error(execution: pb.Execution) -> ApplicationError | None:
     error = pb.ExecutionError()
     error.CopyFrom(status.error)
     if not error.type:
-        error.type = CANCELLED_TYPE if status.phase == pb.CANCELLED else RUNTIME_TYPE
+        error.type = problems.CANCELLED if status.phase == pb.CANCELLED else problems.RUNTIME
         error.status = 499 if status.phase == pb.CANCELLED else 500
         error.title = f"Execution {pb.Phase.Name(status.phase).lower()}"
     error.instance = error.instance or f"/executions/{execution.id}"

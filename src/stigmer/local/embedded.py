@@ -34,7 +34,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from stigmer.config import Settings
-from stigmer.local.errors import PlatformError
+from stigmer.errors import PlatformError
 from stigmer.local.temporal_binary import find_temporal_binary
 
 HOST = "127.0.0.1"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stigmer.config import Settings
-from stigmer.local.errors import PlatformError
+from stigmer.errors import PlatformError
 
 DATA_DIR_MODE = 0o700
 DATA_SUBDIRS = ("temporal", "logs")

@@ -12,7 +12,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from stigmer.local.errors import PlatformError
+from stigmer.errors import PlatformError
 
 BINARY_NAME = "temporal.exe" if sys.platform == "win32" else "temporal"
 

@@ -20,7 +20,7 @@ from temporalio.service import RPCError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.config import QUEUE_KINDS, Settings, task_queue
-from stigmer.local.errors import PlatformError
+from stigmer.errors import PlatformError
 from stigmer.observability import metrics
 from stigmer.observability.stuck import REASONS, Stuck, find_stuck, reason_label
 from stigmer.store.store import Store

@@ -17,7 +17,7 @@ import structlog
 from prometheus_client import REGISTRY, start_http_server
 
 from stigmer.config import Settings
-from stigmer.local.errors import PlatformError
+from stigmer.errors import PlatformError
 from stigmer.observability.runtime import TemporalMetricsBridge, temporal_metrics
 
 log = structlog.get_logger("stigmer.observability")

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.contract.phases import TERMINAL
 
-TERMINAL = frozenset({pb.COMPLETED, pb.FAILED, pb.CANCELLED})
 _PREFIX = {pb.AGENT_EXECUTION: "aex", pb.WORKFLOW_EXECUTION: "wex"}
 _TEMPORAL_PREFIX = {
     pb.AGENT_EXECUTION: "agent-execution",

@@ -10,7 +10,7 @@ import grpc
 import structlog
 from temporalio.service import RPCError
 
-from stigmer.local.temporal_client import TemporalUnreachableError
+from stigmer.contract.temporal import TemporalUnreachableError
 from stigmer.resources.executions import TransitionError
 from stigmer.store.store import Conflict, NotFound
 

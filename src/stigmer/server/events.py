@@ -18,8 +18,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
+from stigmer.contract.phases import TERMINAL
 from stigmer.engine.events import EVENT_SIGNAL, SPEC_VERSION
-from stigmer.resources.executions import TERMINAL, temporal_workflow_id
+from stigmer.resources.executions import temporal_workflow_id
 from stigmer.resources.values import to_json
 from stigmer.server.errors import InvalidArgument, rpc
 from stigmer.server.launcher import Launcher

@@ -18,22 +18,22 @@ from temporalio.service import RPCError
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
 from stigmer.config import Settings
+from stigmer.contract import problems
+from stigmer.contract.phases import TERMINAL
+from stigmer.contract.temporal import TemporalUnreachableError
 from stigmer.handshake.delivery import (
     callback_fields,
     callback_state,
     report_callback,
     tell_caller,
 )
-from stigmer.handshake.outcome import RUNTIME_TYPE
 from stigmer.handshake.timeouts import MAX_DEADLINE, deadline_within
 from stigmer.handshake.tokens import token_preview
-from stigmer.local.temporal_client import TemporalUnreachableError
 from stigmer.observability.metrics import OPERATOR_ACTIONS, observe_usage
 from stigmer.observability.stuck import find_stuck
 from stigmer.resources.agent import AgentSpec
 from stigmer.resources.executions import (
     KIND_NAMES,
-    TERMINAL,
     TransitionError,
     apply_patch,
     new_id,
@@ -49,7 +49,6 @@ from stigmer.store.store import NotFound, Store, StoredToken
 Context = grpc.aio.ServicerContext[Any, Any]
 log = structlog.get_logger("stigmer.server")
 
-OPERATOR_TYPE = "https://stigmer.dev/errors/operator"
 WATCH_POLL_SECONDS = 5.0
 """Writes made here wake watchers at once; they also re-read at this pace, to see writes
 made by another API replica."""
@@ -133,7 +132,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
         patch = pb.StatusPatch(
             phase=pb.FAILED,
             error=pb.ExecutionError(
-                type=RUNTIME_TYPE,
+                type=problems.RUNTIME,
                 status=500,
                 title="Execution lost",
                 detail=f"its workflow {execution.status.temporal_workflow_id} is no longer running",
@@ -223,7 +222,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
         patch = pb.StatusPatch(
             phase=pb.FAILED,
             error=pb.ExecutionError(
-                type="https://stigmer.dev/errors/unavailable",
+                type=problems.UNAVAILABLE,
                 status=503,
                 title="Execution could not start",
                 detail=reason,
@@ -308,7 +307,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
             patch = pb.StatusPatch(
                 phase=pb.CANCELLED,
                 error=pb.ExecutionError(
-                    type="https://stigmer.dev/errors/cancelled",
+                    type=problems.CANCELLED,
                     status=499,
                     title="Execution cancelled",
                     detail=request.reason or "cancelled before it started",
@@ -393,7 +392,10 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
         patch = pb.StatusPatch(
             phase=pb.FAILED,
             error=pb.ExecutionError(
-                type=OPERATOR_TYPE, status=500, title="Failed by an operator", detail=request.reason
+                type=problems.OPERATOR,
+                status=500,
+                title="Failed by an operator",
+                detail=request.reason,
             ),
         )
         note = f"failed by {request.operator or 'an operator'}"

@@ -1,8 +1,8 @@
 """Starting and cancelling the Temporal workflow behind each execution.
 
-Workflows are started by type name with plain JSON arguments, so the API never imports
-engine or agent code. Starting is idempotent: the workflow id is derived from the
-execution id and a duplicate start is the same execution, not a second one.
+Workflows are started by type name with the typed inputs of `stigmer.contract`, so the
+API never imports engine or agent code. Starting is idempotent: the workflow id is derived
+from the execution id and a duplicate start is the same execution, not a second one.
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.config import Settings, task_queue
-from stigmer.local.temporal_client import connect_temporal
+from stigmer.contract.inputs import AgentExecutionInput, WorkflowRunInput
+from stigmer.contract.names import AGENT_EXECUTION_WORKFLOW, WORKFLOW_EXECUTION_WORKFLOW
+from stigmer.contract.temporal import connect_temporal
 from stigmer.resources.executions import temporal_workflow_id
 from stigmer.resources.values import to_json
-
-AGENT_WORKFLOW = "stigmer/agent-execution"
-ENGINE_WORKFLOW = "stigmer/workflow-execution"
 
 
 class Launcher:
@@ -44,16 +43,18 @@ class Launcher:
         """Start the execution's workflow unless it already runs or ran."""
         client = await self.client()
         spec = execution.spec
+        prefix = self.settings.queue_prefix
         if spec.kind == pb.AGENT_EXECUTION:
-            workflow, queue = AGENT_WORKFLOW, task_queue("agents", self.settings.queue_prefix)
-            argument: dict[str, Any] = {"execution_id": execution.id}
+            workflow, queue = AGENT_EXECUTION_WORKFLOW, task_queue("agents", prefix)
+            argument: AgentExecutionInput | WorkflowRunInput = AgentExecutionInput(execution.id)
         else:
-            workflow, queue = ENGINE_WORKFLOW, task_queue("engine", self.settings.queue_prefix)
-            argument = {
-                "execution_id": execution.id,
-                "document": document,
-                "input": to_json(spec.workflow.input) if spec.workflow.HasField("input") else None,
-            }
+            workflow, queue = WORKFLOW_EXECUTION_WORKFLOW, task_queue("engine", prefix)
+            assert document is not None, "a workflow execution runs a document"
+            argument = WorkflowRunInput(
+                execution.id,
+                document,
+                to_json(spec.workflow.input) if spec.workflow.HasField("input") else None,
+            )
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await client.start_workflow(
                 workflow,

@@ -22,8 +22,9 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from stigmer.config import Settings, task_queue
+from stigmer.contract.inputs import ScheduledRun
+from stigmer.contract.names import SCHEDULED_RUN_WORKFLOW
 from stigmer.engine.durations import parse_duration
-from stigmer.engine.scheduling import SCHEDULED_RUN, ScheduledRun
 from stigmer.server.launcher import Launcher
 
 
@@ -62,7 +63,7 @@ class Schedules:
                 parse_duration(schedule["after"]).total_seconds() if "after" in schedule else None
             )
             await client.start_workflow(
-                SCHEDULED_RUN,
+                SCHEDULED_RUN_WORKFLOW,
                 ScheduledRun(workflow, after, schedule.get("on")),
                 id=self.loop_id(workflow),
                 task_queue=self.queue,
@@ -80,7 +81,7 @@ class Schedules:
             self.schedule_id(workflow),
             Schedule(
                 action=ScheduleActionStartWorkflow(
-                    SCHEDULED_RUN,
+                    SCHEDULED_RUN_WORKFLOW,
                     ScheduledRun(workflow),
                     id=self.loop_id(workflow),
                     task_queue=self.queue,

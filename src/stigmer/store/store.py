@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.contract.phases import OPEN_NAMES, TERMINAL_NAMES
 from stigmer.store import migrate
 from stigmer.store.tables import (
     CallbackTokenRow,
@@ -504,11 +505,6 @@ class Store:
         async with self._sessions() as session:
             row = await session.get(ResultRow, execution_id)
             return None if row is None else (row.output, row.structured.get("value"))
-
-
-TERMINAL = frozenset({pb.COMPLETED, pb.FAILED, pb.CANCELLED})
-TERMINAL_NAMES = frozenset(pb.Phase.Name(phase) for phase in TERMINAL)
-OPEN_NAMES = (pb.Phase.Name(pb.PENDING), pb.Phase.Name(pb.IN_PROGRESS))
 
 
 def target_of(spec: pb.ExecutionSpec) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from stigmer.engine.errors import AUTHENTICATION, CONFIGURATION, DslError, DslFault
+from stigmer.contract.problems import AUTHENTICATION, CONFIGURATION, Fault, Problem
 from stigmer.engine.tasks import TaskScope
 from stigmer.engine.tasks.remote import Request
 from stigmer.engine.tasks.secrets import defer
@@ -34,8 +34,8 @@ def prepare(policy: Any, data: Any, scope: TaskScope) -> dict[str, Any] | None:
         definition = (scope.args.get("workflow") or {}).get("definition") or {}
         named = ((definition.get("use") or {}).get("authentications") or {}).get(policy["use"])
         if named is None:
-            raise DslFault(
-                DslError.of(
+            raise Fault(
+                Problem.of(
                     CONFIGURATION,
                     f"no authentication policy named {policy['use']!r} in 'use.authentications'",
                     instance=scope.pointer,

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from stigmer.contract.inputs import CallRequest
 from stigmer.engine.durations import parse_duration
 from stigmer.engine.expressions import to_text
 from stigmer.engine.tasks import TaskScope
 from stigmer.engine.tasks.calls import bad_argument, invoke
-from stigmer.handshake.contract import CallRequest
 
 
 def build_request(task: dict[str, Any], input: Any, scope: TaskScope) -> CallRequest:

@@ -7,8 +7,8 @@ from typing import Any
 
 from temporalio.exceptions import FailureError
 
-from stigmer.engine.errors import CONFIGURATION, DslError, DslFault, from_failure, is_cancellation
-from stigmer.handshake.contract import CallRequest, CallResult
+from stigmer.contract.inputs import CallRequest, CallResult
+from stigmer.contract.problems import CONFIGURATION, Fault, Problem, from_failure, is_cancellation
 
 
 async def invoke(request: CallRequest) -> dict[str, Any]:
@@ -22,7 +22,7 @@ async def invoke(request: CallRequest) -> dict[str, Any]:
     except FailureError as exc:
         if is_cancellation(exc):
             raise
-        raise DslFault(from_failure(exc, instance=request.task_path)) from exc
+        raise Fault(from_failure(exc, instance=request.task_path)) from exc
     return result_output(result)
 
 
@@ -34,6 +34,6 @@ def result_output(result: CallResult) -> dict[str, Any]:
     return output
 
 
-def bad_argument(pointer: str, detail: str) -> DslFault:
+def bad_argument(pointer: str, detail: str) -> Fault:
     """A call argument that evaluated to something unusable."""
-    return DslFault(DslError.of(CONFIGURATION, detail, instance=pointer))
+    return Fault(Problem.of(CONFIGURATION, detail, instance=pointer))

@@ -13,7 +13,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
-from stigmer.engine.errors import DslFault, from_failure
+from stigmer.contract.problems import Fault, from_failure
 from stigmer.engine.events import EMIT_EVENT_ACTIVITY, cloud_event
 from stigmer.engine.tasks import TaskScope
 
@@ -41,5 +41,5 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
             retry_policy=RetryPolicy(maximum_attempts=5),
         )
     except ActivityError as exc:
-        raise DslFault(from_failure(exc, instance=scope.pointer)) from exc
+        raise Fault(from_failure(exc, instance=scope.pointer)) from exc
     return event

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stigmer.engine.errors import EXPRESSION, DslError, DslFault
+from stigmer.contract.problems import EXPRESSION, Fault, Problem
 from stigmer.engine.tasks import TaskScope
 
 _JSON_TYPES = {
@@ -31,8 +31,8 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
     if items is None:
         items = []
     if not isinstance(items, list):
-        raise DslFault(
-            DslError.of(
+        raise Fault(
+            Problem.of(
                 EXPRESSION,
                 f"'for.in' must yield an array, got {_JSON_TYPES.get(type(items), 'a value')}",
                 instance=scope.pointer,

@@ -17,7 +17,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from stigmer.engine.errors import DslFault
+from stigmer.contract.problems import Fault
 from stigmer.engine.pointers import json_pointer
 from stigmer.engine.tasks import TaskScope
 
@@ -60,7 +60,7 @@ async def _first_completed(branches: Sequence[asyncio.Future[Any]]) -> Any:
             failure = branch.exception()
             if failure is None:
                 return branch.result()
-            if not isinstance(failure, DslFault):
+            if not isinstance(failure, Fault):
                 raise failure  # `then: end` or cancellation: not a branch's fault
             faults.append(failure)
     raise faults[0]

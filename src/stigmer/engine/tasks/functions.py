@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stigmer.engine.errors import CONFIGURATION, DslError, DslFault
+from stigmer.contract.problems import CONFIGURATION, Fault, Problem
 from stigmer.engine.tasks import TaskScope
 
 
@@ -17,8 +17,8 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
     name = task["call"]
     definition = (scope.use.get("functions") or {}).get(name)
     if not isinstance(definition, dict):
-        raise DslFault(
-            DslError.of(
+        raise Fault(
+            Problem.of(
                 CONFIGURATION, f"no function {name!r} in use.functions", instance=scope.pointer
             )
         )

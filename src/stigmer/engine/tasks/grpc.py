@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from stigmer.engine.errors import COMMUNICATION, CONFIGURATION, TIMEOUT
+from stigmer.contract.problems import COMMUNICATION, CONFIGURATION, TIMEOUT
 from stigmer.engine.tasks import TaskScope, auth, http
 from stigmer.engine.tasks.remote import Request, call_activity, load_resource, local_path
 from stigmer.engine.tasks.secrets import defer

@@ -39,13 +39,13 @@ from urllib.parse import quote
 
 import httpx
 
-from stigmer.engine.errors import (
+from stigmer.contract.problems import (
     COMMUNICATION,
     CONFIGURATION,
     EXPRESSION,
     TIMEOUT,
-    DslError,
-    DslFault,
+    Fault,
+    Problem,
 )
 from stigmer.engine.expressions import strict_body, to_text
 from stigmer.engine.tasks import TaskScope, auth
@@ -95,8 +95,8 @@ def expand(template: str, data: Any, pointer: str) -> str:
         name = template[opening + 1 : closing]
         value = data.get(name) if isinstance(data, dict) else None
         if isinstance(value, dict | list):
-            raise DslFault(
-                DslError.of(
+            raise Fault(
+                Problem.of(
                     EXPRESSION,
                     f"URI template variable {name!r} must be a string, number, boolean or null",
                     instance=pointer,
@@ -109,8 +109,8 @@ def expand(template: str, data: Any, pointer: str) -> str:
     return "".join(out)
 
 
-def _bad(pointer: str, detail: str) -> DslFault:
-    return DslFault(DslError.of(CONFIGURATION, detail, instance=pointer))
+def _bad(pointer: str, detail: str) -> Fault:
+    return Fault(Problem.of(CONFIGURATION, detail, instance=pointer))
 
 
 # --- in the activity --------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from stigmer.engine.errors import CONFIGURATION, DslError, DslFault
+from stigmer.contract.problems import CONFIGURATION, Fault, Problem
 from stigmer.engine.events import (
     SUBSCRIBE_ACTIVITY,
     UNSUBSCRIBE_ACTIVITY,
@@ -126,8 +126,8 @@ async def consume(
 async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
     inbox: Inbox | None = scope.runner.inbox
     if inbox is None:
-        raise DslFault(
-            DslError.of(CONFIGURATION, "this run cannot receive events", instance=scope.pointer)
+        raise Fault(
+            Problem.of(CONFIGURATION, "this run cannot receive events", instance=scope.pointer)
         )
     listen = task["listen"]
     mode = listen.get("read", "data")

@@ -27,8 +27,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from stigmer.contract.problems import CONFIGURATION, RUNTIME, TIMEOUT
 from stigmer.engine.durations import parse_duration
-from stigmer.engine.errors import CONFIGURATION, RUNTIME, TIMEOUT
 from stigmer.engine.expressions import to_text
 from stigmer.engine.tasks import TaskScope, http
 from stigmer.engine.tasks.process import processes_off

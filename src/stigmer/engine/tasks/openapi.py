@@ -33,7 +33,7 @@ from urllib.parse import quote, urljoin, urlsplit
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from stigmer.engine.errors import CONFIGURATION, VALIDATION
+from stigmer.contract.problems import CONFIGURATION, VALIDATION
 from stigmer.engine.expressions import to_text
 from stigmer.engine.tasks import TaskScope, auth, http
 from stigmer.engine.tasks.remote import Request, call_activity, load_resource

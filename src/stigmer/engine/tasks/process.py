@@ -23,7 +23,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from stigmer.engine.errors import CONFIGURATION, RUNTIME, DslFault
+from stigmer.contract.problems import CONFIGURATION, RUNTIME, Fault
 from stigmer.engine.expressions import to_text
 from stigmer.engine.tasks.remote import Request
 
@@ -31,7 +31,7 @@ RETURN_MODES = ("stdout", "stderr", "code", "all", "none")
 PASSED_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "USER")
 
 
-def processes_off(what: str, request: Request) -> DslFault:
+def processes_off(what: str, request: Request) -> Fault:
     """The fault of a process the platform does not allow."""
     return request.fault(
         CONFIGURATION,

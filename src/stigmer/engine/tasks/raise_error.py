@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stigmer.engine.errors import CONFIGURATION, DslError, DslFault
+from stigmer.contract.problems import CONFIGURATION, Fault, Problem
 from stigmer.engine.tasks import TaskScope
 
 
@@ -17,8 +17,8 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
     if isinstance(definition, str):
         named = (scope.use.get("errors") or {}).get(definition)
         if named is None:
-            raise DslFault(
-                DslError.of(
+            raise Fault(
+                Problem.of(
                     CONFIGURATION,
                     f"error {definition!r} is not defined in use.errors",
                     instance=scope.pointer,
@@ -26,8 +26,8 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
             )
         definition = named
     error = scope.evaluator.template(definition, input, scope.args, instance=scope.pointer)
-    raise DslFault(
-        DslError(
+    raise Fault(
+        Problem(
             type=str(error["type"]),
             status=int(error["status"]),
             title=_text(error.get("title")),

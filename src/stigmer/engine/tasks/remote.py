@@ -6,7 +6,7 @@ effects and the DSL leaves retrying to the author (`try` with `retry`); the acti
 heartbeats, so a lost worker is noticed within `HEARTBEAT_TIMEOUT`.
 
 Activity side: `Request` reads the request a task sent (with its deferred secrets
-resolved), `fault_boundary` turns a `DslFault` into the non-retryable error that carries
+resolved), `fault_boundary` turns a `Fault` into the non-retryable error that carries
 it, and `load_resource` reads an external resource (a document, a proto, a script).
 """
 
@@ -25,14 +25,13 @@ from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import FailureError
 
-from stigmer.engine.errors import (
+from stigmer.contract.problems import (
     COMMUNICATION,
     CONFIGURATION,
-    DslError,
-    DslFault,
+    Fault,
+    Problem,
     from_failure,
     is_cancellation,
-    to_application_error,
 )
 from stigmer.engine.tasks import TaskScope
 from stigmer.engine.tasks.secrets import SecretSource, declared
@@ -56,7 +55,7 @@ async def call_activity(name: str, request: dict[str, Any], scope: TaskScope) ->
     except FailureError as exc:
         if is_cancellation(exc):
             raise
-        raise DslFault(from_failure(exc, instance=scope.pointer)) from exc
+        raise Fault(from_failure(exc, instance=scope.pointer)) from exc
 
 
 @dataclass(frozen=True)
@@ -78,8 +77,8 @@ class Request:
 
     def fault(
         self, type: str, detail: str, *, status: int | None = None, title: str | None = None
-    ) -> DslFault:
-        return DslFault(DslError.of(type, detail, instance=self.task, status=status, title=title))
+    ) -> Fault:
+        return Fault(Problem.of(type, detail, instance=self.task, status=status, title=title))
 
     def secret(self, name: str) -> Any:
         return self.secrets.lookup([name], self.allowed, instance=self.task)[name]
@@ -91,8 +90,8 @@ async def fault_boundary() -> AsyncIterator[None]:
     beating = asyncio.create_task(_heartbeat())
     try:
         yield
-    except DslFault as fault:
-        raise to_application_error(fault.error, non_retryable=True) from None
+    except Fault as fault:
+        raise fault.problem.application_error() from None
     finally:
         beating.cancel()
 

@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from stigmer.engine.errors import CONFIGURATION
+from stigmer.contract.problems import CONFIGURATION
 from stigmer.engine.tasks import TaskScope, http, process
 from stigmer.engine.tasks.remote import Request, call_activity, load_resource
 from stigmer.engine.tasks.secrets import defer

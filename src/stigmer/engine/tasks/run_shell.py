@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stigmer.engine.errors import CONFIGURATION
+from stigmer.contract.problems import CONFIGURATION
 from stigmer.engine.tasks import TaskScope, process
 from stigmer.engine.tasks.remote import Request, call_activity
 from stigmer.engine.tasks.secrets import defer

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from stigmer.contract.inputs import CallRequest
 from stigmer.engine.tasks import TaskScope
 from stigmer.engine.tasks.calls import bad_argument, invoke
-from stigmer.handshake.contract import CallRequest
 
 
 def build_request(task: dict[str, Any], input: Any, scope: TaskScope) -> CallRequest:

@@ -32,8 +32,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from stigmer.contract.problems import AUTHORIZATION, CONFIGURATION, Fault, Problem
 from stigmer.engine import expressions as ex
-from stigmer.engine.errors import AUTHORIZATION, CONFIGURATION, DslError, DslFault
 from stigmer.engine.tasks import TaskScope
 
 ENV_PREFIX = "STIGMER_SECRET_"
@@ -134,14 +134,14 @@ class SecretSource:
         try:
             data = YAML(typ="safe", pure=True).load(self.file.read_text("utf-8"))
         except (OSError, YAMLError) as exc:
-            raise DslFault(
-                DslError.of(CONFIGURATION, f"cannot read {self.file}: {exc}", instance=instance)
+            raise Fault(
+                Problem.of(CONFIGURATION, f"cannot read {self.file}: {exc}", instance=instance)
             ) from None
         if data is None:
             return {}
         if not isinstance(data, dict):
-            raise DslFault(
-                DslError.of(
+            raise Fault(
+                Problem.of(
                     CONFIGURATION, f"{self.file} must map secret names to values", instance=instance
                 )
             )
@@ -166,7 +166,5 @@ def _env_value(text: str) -> Any:
     return text
 
 
-def _denied(detail: str, instance: str) -> DslFault:
-    return DslFault(
-        DslError.of(AUTHORIZATION, detail, instance=instance, title="Secret unavailable")
-    )
+def _denied(detail: str, instance: str) -> Fault:
+    return Fault(Problem.of(AUTHORIZATION, detail, instance=instance, title="Secret unavailable"))

@@ -21,7 +21,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from stigmer.engine.errors import DslFault, canonical_type
+from stigmer.contract.problems import Fault, canonical_type
 from stigmer.engine.retries import RetryPolicy, policy_of
 from stigmer.engine.tasks import TaskScope
 from stigmer.engine.timeouts import timeout_error, within
@@ -41,8 +41,8 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
     while True:
         try:
             return await _attempt(task, input, scope, policy)
-        except DslFault as fault:
-            error = fault.error.to_dict()
+        except Fault as fault:
+            error = fault.problem.to_dict()
             variables = {name: error}
             if not (_matches(catch, error) and _holds(catch, error, scope, variables)):
                 raise

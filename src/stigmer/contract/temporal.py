@@ -13,7 +13,7 @@ from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from stigmer.config import Settings
-from stigmer.local.errors import PlatformError
+from stigmer.errors import PlatformError
 from stigmer.observability.tracing import temporal_interceptors
 
 DEFAULT_CONNECT_TIMEOUT = 10.0

@@ -1,4 +1,4 @@
-"""The one error type the local platform reports to users as a plain message."""
+"""The one error type the platform reports to users as a plain message."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""What a workflow task asks for when it calls an agent or another workflow, and what it gets.
+"""The inputs workflows are started with and the payloads of the handshake's activities.
 
-These are the payloads that cross Temporal between the engine's workflow code and the
-caller activities, so they are plain dataclasses the default data converter handles.
+They cross Temporal between the API, the engine's workflow code and the workers, so they
+are plain dataclasses the default data converter handles; the API starts workflows with
+these types, never with hand-built dicts.
 """
 
 from __future__ import annotations
@@ -9,11 +10,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-CALL_AGENT_ACTIVITY = "stigmer/engine/call-agent"
-RUN_WORKFLOW_ACTIVITY = "stigmer/engine/run-workflow"
-DELIVER_CALLBACK_ACTIVITY = "stigmer/system/deliver-callback"
-HEARTBEAT_CALLER_ACTIVITY = "stigmer/system/heartbeat-caller"
-CANCEL_CALLED_ACTIVITY = "stigmer/engine/cancel-call"
+
+@dataclass
+class AgentExecutionInput:
+    """`stigmer/agent-execution`: the execution whose agent to run."""
+
+    execution_id: str
+
+
+@dataclass
+class WorkflowRunInput:
+    """`stigmer/workflow-execution`: the execution, its validated DSL document, its input."""
+
+    execution_id: str
+    document: dict[str, Any]
+    input: Any = None
+
+
+@dataclass
+class ScheduledRun:
+    """`stigmer/scheduled-run`: the runs of one applied Workflow's `schedule`."""
+
+    workflow: str
+    after_seconds: float | None = None
+    """`schedule.after`: wait this long after each run, then run again."""
+    on: dict[str, Any] | None = None
+    """`schedule.on`: the event consumption strategy that starts each run."""
+    waiting: list[dict[str, Any]] = field(default_factory=list)
+    """Events received but not consumed yet, carried over when continuing as new."""
+
 
 CallKind = Literal["agent", "workflow"]
 

@@ -1,15 +1,16 @@
-"""The DSL error model: RFC 7807 problem details with the spec's standard error types.
+"""The one error type: an RFC 7807 problem with the DSL's standard error types.
 
-A fault travels as a `DslFault` exception inside the interpreter and as a Temporal
+A problem travels as a `Fault` exception inside a process and as a Temporal
 `ApplicationError` across activity and workflow boundaries: the error type URI becomes the
 application error's `type` and the problem object its first detail, so the error a called
-agent or nested workflow raised arrives intact where a `try` task can match on it.
+agent or nested workflow raised arrives intact where a `try` task can match on it, and the
+API records the same object on the execution.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from temporalio.exceptions import ApplicationError, CancelledError, FailureError
@@ -26,6 +27,14 @@ TIMEOUT = _BASE + "timeout"
 COMMUNICATION = _BASE + "communication"
 RUNTIME = _BASE + "runtime"
 
+_OWN = "https://stigmer.dev/errors/"
+CANCELLED = _OWN + "cancelled"
+"""The execution was cancelled: through the API, by its caller, or because its caller is gone."""
+OPERATOR = _OWN + "operator"
+"""An operator failed the execution by hand."""
+UNAVAILABLE = _OWN + "unavailable"
+"""The platform could not start the execution."""
+
 DEFAULT_STATUS: dict[str, int] = {
     CONFIGURATION: 400,
     VALIDATION: 400,
@@ -35,9 +44,14 @@ DEFAULT_STATUS: dict[str, int] = {
     TIMEOUT: 408,
     COMMUNICATION: 500,
     RUNTIME: 500,
+    CANCELLED: 499,
+    OPERATOR: 500,
+    UNAVAILABLE: 503,
 }
-"""The spec's default status per standard type; a more precise status may always be used."""
+"""The default status per type; a more precise status may always be used."""
 
+STATUS_RANGE = range(100, 600)
+"""Statuses a problem may carry: HTTP's, which is what RFC 7807 and the DSL mean."""
 
 _STANDARD_SPELLING = re.compile(
     r"^https?://serverlessworkflow\.io(?:\.io)?/(?:spec/[^/]+/errors|(?:dsl/)?errors/types)/"
@@ -59,8 +73,8 @@ def canonical_type(error_type: str) -> str:
 
 
 @dataclass(frozen=True)
-class DslError:
-    """One DSL error object (`type`, `status`, `title`, `detail`, `instance`)."""
+class Problem:
+    """One error object (`type`, `status`, `title`, `detail`, `instance`)."""
 
     type: str
     status: int
@@ -78,8 +92,8 @@ class DslError:
         instance: str | None = None,
         title: str | None = None,
         status: int | None = None,
-    ) -> DslError:
-        """A standard-typed error whose status defaults to the spec's one for the type."""
+    ) -> Problem:
+        """A problem of `type` whose status defaults to the type's own."""
         return cls(
             type=type,
             status=status if status is not None else DEFAULT_STATUS.get(type, 500),
@@ -89,7 +103,7 @@ class DslError:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The error as the DSL writes it: unset optional fields are left out."""
+        """The object as the DSL writes it: unset optional fields are left out."""
         out: dict[str, Any] = {"type": self.type, "status": self.status}
         for key in ("title", "detail", "instance"):
             value = getattr(self, key)
@@ -98,23 +112,23 @@ class DslError:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DslError:
-        """Read an error object; a missing type or status falls back to a runtime error."""
+    def from_dict(cls, data: dict[str, Any]) -> Problem:
+        """Read an error object; a missing type or a status out of range falls back."""
         type = str(data.get("type") or RUNTIME)
         status = data.get("status")
         return cls(
             type=type,
-            status=status if isinstance(status, int) else DEFAULT_STATUS.get(type, 500),
+            status=status
+            if isinstance(status, int) and status in STATUS_RANGE
+            else DEFAULT_STATUS.get(type, 500),
             title=_optional_str(data.get("title")),
             detail=_optional_str(data.get("detail")),
             instance=_optional_str(data.get("instance")),
         )
 
-    def with_instance(self, instance: str) -> DslError:
-        """The same error, naming `instance` as its origin unless it already names one."""
-        if self.instance:
-            return self
-        return DslError(self.type, self.status, self.title, self.detail, instance)
+    def with_instance(self, instance: str) -> Problem:
+        """The same problem, naming `instance` as its origin unless it already names one."""
+        return self if self.instance else replace(self, instance=instance)
 
     def summary(self) -> str:
         """One line for logs and exception messages."""
@@ -122,50 +136,53 @@ class DslError:
         where = f" at {self.instance}" if self.instance else ""
         return f"{text}{where} ({self.type}, status {self.status})"
 
+    def application_error(self, *, non_retryable: bool = True) -> ApplicationError:
+        """The Temporal form: type is the error type URI, details[0] the object."""
+        return ApplicationError(
+            self.summary(), self.to_dict(), type=self.type, non_retryable=non_retryable
+        )
 
-class DslFault(Exception):
-    """Raised inside the interpreter when a task or the workflow faults."""
 
-    def __init__(self, error: DslError) -> None:
-        super().__init__(error.summary())
-        self.error = error
+class Fault(Exception):
+    """Raised with a problem: a task or workflow faulting, an agent failing."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.summary())
+        self.problem = problem
 
 
 def _optional_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def to_application_error(error: DslError, *, non_retryable: bool = False) -> ApplicationError:
-    """The Temporal form of `error`: type is the error type URI, details[0] the object."""
-    return ApplicationError(
-        error.summary(),
-        error.to_dict(),
-        type=error.type,
-        non_retryable=non_retryable,
-    )
-
-
-def from_application_error(exc: ApplicationError) -> DslError:
-    """Read back a `to_application_error` result; other application errors become runtime."""
+def from_application_error(exc: ApplicationError) -> Problem:
+    """Read back `Problem.application_error`; other application errors become runtime."""
     if exc.details and isinstance(exc.details[0], dict) and "type" in exc.details[0]:
-        return DslError.from_dict(exc.details[0])
-    return DslError.of(RUNTIME, exc.message or str(exc), title=exc.type or None)
+        return Problem.from_dict(exc.details[0])
+    return Problem.of(RUNTIME, exc.message or str(exc), title=exc.type or None)
 
 
-def from_failure(exc: FailureError, *, instance: str) -> DslError:
-    """The DSL error for a Temporal failure (e.g. an activity error) raised by a task.
+def from_failure(exc: BaseException, *, instance: str | None = None) -> Problem:
+    """The problem a Temporal failure (an activity's, a child's) carries.
 
-    The chain of causes is searched for the application error that carries a DSL error;
-    a Temporal timeout becomes a DSL timeout; anything else is a runtime error.
+    The chain of causes is searched for the application error that carries a problem; a
+    Temporal timeout is a timeout, a cancellation is a cancellation, anything else a
+    runtime error naming what happened.
     """
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ApplicationError):
-            return from_application_error(cause).with_instance(instance)
+            found = from_application_error(cause)
+            return found.with_instance(instance) if instance else found
         if isinstance(cause, TemporalTimeoutError):
-            return DslError.of(TIMEOUT, str(cause) or "timed out", instance=instance)
+            return Problem.of(TIMEOUT, str(cause) or "timed out", instance=instance)
+        if isinstance(cause, CancelledError):
+            return Problem.of(
+                CANCELLED, str(cause) or "cancelled", title="Cancelled", instance=instance
+            )
         cause = cause.__cause__
-    return DslError.of(RUNTIME, str(exc), instance=instance)
+    message = exc.message if isinstance(exc, FailureError) else str(exc)
+    return Problem.of(RUNTIME, message or type(exc).__name__, instance=instance)
 
 
 def is_cancellation(exc: BaseException) -> bool:
