@@ -28,7 +28,7 @@ async def listening(platform: Platform, execution_id: str, task: str) -> None:
     assert isinstance(store, Store)
 
     async def registered() -> bool:
-        return f"workflow-execution/{execution_id}" in await store.subscribers()
+        return f"workflow-execution/{execution_id}" in await store.subscriptions.workflows()
 
     await eventually(registered)
 
@@ -55,7 +55,7 @@ async def test_listen_one_takes_the_first_matching_published_event(platform: Pla
     done = await client.wait(run)
     assert done.status.phase == pb.COMPLETED, done.status.error
     assert output_of(done) == [{"bpm": 130}]
-    assert await platform.api.store.subscribers() == []  # type: ignore[union-attr]
+    assert await platform.api.store.subscriptions.workflows() == []  # type: ignore[union-attr]
 
 
 async def test_listen_all_any_until_and_foreach(platform: Platform) -> None:

@@ -87,7 +87,7 @@ async def test_on_runs_with_the_events_as_input(platform: Platform) -> None:
     assert store is not None
 
     async def subscribed() -> bool:
-        return schedules.loop_id("nurse") in await store.subscribers()
+        return schedules.loop_id("nurse") in await store.subscriptions.workflows()
 
     await eventually(subscribed)
     event = {

@@ -15,8 +15,10 @@ from sqlalchemy import inspect, select, text
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.resources.definitions import content_version
 from stigmer.resources.executions import TransitionError, apply_patch, new_id
-from stigmer.store.store import Conflict, NotFound, Store, StoredToken
+from stigmer.store.database import Conflict, NotFound
+from stigmer.store.store import Store
 from stigmer.store.tables import ExecutionRow
+from stigmer.store.tokens import StoredToken
 
 TABLES = {"definitions", "definition_versions", "executions", "callback_tokens"}
 
@@ -47,7 +49,7 @@ def patch_of(**fields: object) -> pb.StatusPatch:
 
 
 async def update(store: Store, execution_id: str, patch: pb.StatusPatch) -> pb.Execution:
-    return await store.update_execution(execution_id, lambda status: apply_patch(status, patch))
+    return await store.executions.update(execution_id, lambda status: apply_patch(status, patch))
 
 
 # ------------------------------------------------------------------- opening
@@ -62,19 +64,19 @@ def newest_revision() -> list[str]:
 async def test_migrations_apply_on_open_and_again_as_a_no_op(store_url: str) -> None:
     first = await Store.open(store_url)
     try:
-        await first.apply_definition("AGENT", "kept", {"model": "test"}, {}, "v1")
+        await first.definitions.apply("AGENT", "kept", {"model": "test"}, {}, "v1")
     finally:
         await first.close()
     second = await Store.open(store_url)
     try:
-        async with second.engine.connect() as connection:
+        async with second.db.engine.connect() as connection:
             tables = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
             heads = (
                 await connection.execute(text("SELECT version_num FROM alembic_version"))
             ).all()
         assert tables >= TABLES | {"alembic_version"}
         assert [row[0] for row in heads] == newest_revision()
-        assert (await second.get_definition("AGENT", "kept")).version == "v1"
+        assert (await second.definitions.get("AGENT", "kept")).version == "v1"
     finally:
         await second.close()
 
@@ -83,7 +85,7 @@ async def test_sqlite_file_and_data_dir_are_owner_only(tmp_path: Path) -> None:
     data_dir = tmp_path / "fresh" / "data"
     store = await Store.open(f"sqlite+aiosqlite:///{data_dir / 'stigmer.db'}")
     try:
-        await store.apply_definition("AGENT", "a", {"model": "test"}, {}, "v1")
+        await store.definitions.apply("AGENT", "a", {"model": "test"}, {}, "v1")
         assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
         files = list(data_dir.iterdir())
         assert data_dir / "stigmer.db" in files
@@ -99,36 +101,36 @@ async def test_sqlite_file_and_data_dir_are_owner_only(tmp_path: Path) -> None:
 async def test_apply_definition_versions_by_content_hash(store: Store) -> None:
     first_spec = {"model": "test", "instructions": "be brief"}
     second_spec = {"model": "test", "instructions": "be thorough"}
-    first, changed = await store.apply_definition(
+    first, changed = await store.definitions.apply(
         "AGENT", "writer", first_spec, {}, content_version(first_spec)
     )
     assert changed and first.generation == 1
     assert first.version == content_version(first_spec)
 
-    same, changed = await store.apply_definition(
+    same, changed = await store.definitions.apply(
         "AGENT", "writer", dict(reversed(first_spec.items())), {}, content_version(first_spec)
     )
     assert not changed
     assert (same.version, same.generation) == (first.version, 1)
 
-    second, changed = await store.apply_definition(
+    second, changed = await store.definitions.apply(
         "AGENT", "writer", second_spec, {}, content_version(second_spec)
     )
     assert changed
     assert second.generation == 2 and second.version != first.version
 
-    current = await store.get_definition("AGENT", "writer")
+    current = await store.definitions.get("AGENT", "writer")
     assert current.version == second.version
     assert dict(current.spec) == second_spec
-    old = await store.get_definition("AGENT", "writer", first.version)
+    old = await store.definitions.get("AGENT", "writer", first.version)
     assert old.version == first.version
     assert dict(old.spec) == first_spec
 
 
 async def test_changed_labels_alone_are_a_new_generation(store: Store) -> None:
     spec = {"model": "test"}
-    await store.apply_definition("AGENT", "a", spec, {}, content_version(spec))
-    labelled, changed = await store.apply_definition(
+    await store.definitions.apply("AGENT", "a", spec, {}, content_version(spec))
+    labelled, changed = await store.definitions.apply(
         "AGENT", "a", spec, {"labels": {"team": "x"}}, content_version(spec)
     )
     assert changed and labelled.generation == 2
@@ -137,23 +139,23 @@ async def test_changed_labels_alone_are_a_new_generation(store: Store) -> None:
 
 async def test_get_unknown_definition_or_version_is_not_found(store: Store) -> None:
     with pytest.raises(NotFound, match="agent 'ghost' not found"):
-        await store.get_definition("AGENT", "ghost")
-    await store.apply_definition("AGENT", "real", {"model": "test"}, {}, "v1")
+        await store.definitions.get("AGENT", "ghost")
+    await store.definitions.apply("AGENT", "real", {"model": "test"}, {}, "v1")
     with pytest.raises(NotFound, match="no version 'v9'"):
-        await store.get_definition("AGENT", "real", "v9")
+        await store.definitions.get("AGENT", "real", "v9")
 
 
 async def test_list_definitions_pages_in_kind_name_order(store: Store) -> None:
     names = [f"agent-{index}" for index in range(5)]
     for name in reversed(names):
-        await store.apply_definition("AGENT", name, {"model": "test"}, {}, "v")
+        await store.definitions.apply("AGENT", name, {"model": "test"}, {}, "v")
     for name in ("flow-a", "flow-b"):
-        await store.apply_definition("WORKFLOW", name, {"do": []}, {}, "v")
+        await store.definitions.apply("WORKFLOW", name, {"do": []}, {}, "v")
 
     seen: list[tuple[str, str]] = []
     after = ""
     for _ in range(10):
-        page = await store.list_definitions(None, 3, after)
+        page = await store.definitions.page(None, 3, after)
         seen.extend((pb.DefinitionKind.Name(d.kind), d.metadata.name) for d in page)
         if len(page) < 3:
             break
@@ -164,38 +166,38 @@ async def test_list_definitions_pages_in_kind_name_order(store: Store) -> None:
     ]
     assert seen == expected
 
-    workflows = await store.list_definitions("WORKFLOW", 10)
+    workflows = await store.definitions.page("WORKFLOW", 10)
     assert [d.metadata.name for d in workflows] == ["flow-a", "flow-b"]
 
 
 async def test_delete_definition(store: Store) -> None:
     spec = {"model": "test"}
-    applied, _ = await store.apply_definition("AGENT", "gone", spec, {}, content_version(spec))
-    await store.delete_definition("AGENT", "gone")
+    applied, _ = await store.definitions.apply("AGENT", "gone", spec, {}, content_version(spec))
+    await store.definitions.delete("AGENT", "gone")
     with pytest.raises(NotFound):
-        await store.get_definition("AGENT", "gone")
-    assert await store.list_definitions("AGENT", 10) == []
+        await store.definitions.get("AGENT", "gone")
+    assert await store.definitions.page("AGENT", 10) == []
     with pytest.raises(NotFound, match="agent 'gone' not found"):
-        await store.delete_definition("AGENT", "gone")
-    again, changed = await store.apply_definition("AGENT", "gone", spec, {}, applied.version)
+        await store.definitions.delete("AGENT", "gone")
+    again, changed = await store.definitions.apply("AGENT", "gone", spec, {}, applied.version)
     assert changed and again.generation == 1
 
 
 async def test_a_deleted_definition_keeps_its_versions_for_executions(store: Store) -> None:
     spec = {"model": "test", "instructions": "pinned"}
-    applied, _ = await store.apply_definition("AGENT", "gone", spec, {}, content_version(spec))
-    await store.delete_definition("AGENT", "gone")
-    pinned = await store.get_definition("AGENT", "gone", applied.version)
+    applied, _ = await store.definitions.apply("AGENT", "gone", spec, {}, content_version(spec))
+    await store.definitions.delete("AGENT", "gone")
+    pinned = await store.definitions.get("AGENT", "gone", applied.version)
     assert (pinned.metadata.name, pinned.version) == ("gone", applied.version)
     assert dict(pinned.spec) == spec
     with pytest.raises(NotFound, match="agent 'gone' not found"):
-        await store.get_definition("AGENT", "gone", "unknown-version")
+        await store.definitions.get("AGENT", "gone", "unknown-version")
 
 
 async def test_concurrent_first_applies_of_one_definition_all_succeed(store: Store) -> None:
     spec = {"model": "test"}
     results = await asyncio.gather(
-        *(store.apply_definition("AGENT", "a", spec, {}, content_version(spec)) for _ in range(10))
+        *(store.definitions.apply("AGENT", "a", spec, {}, content_version(spec)) for _ in range(10))
     )
     assert sorted(changed for _, changed in results) == [False] * 9 + [True]
     assert {definition.generation for definition, _ in results} == {1}
@@ -205,73 +207,73 @@ async def test_concurrent_first_applies_of_one_definition_all_succeed(store: Sto
 
 
 async def test_create_execution_is_idempotent_by_key(store: Store) -> None:
-    first, created = await store.create_execution(agent_execution("caller/1"), None)
+    first, created = await store.executions.create(agent_execution("caller/1"), None)
     assert created and first.revision == 1
-    again, created = await store.create_execution(agent_execution("caller/1"), None)
+    again, created = await store.executions.create(agent_execution("caller/1"), None)
     assert not created
     assert again.id == first.id
-    other, created = await store.create_execution(agent_execution("caller/2"), None)
+    other, created = await store.executions.create(agent_execution("caller/2"), None)
     assert created and other.id != first.id
-    found = await store.list_executions(idempotency_key="caller/1")
+    found = await store.executions.find(idempotency_key="caller/1")
     assert [execution.id for execution in found] == [first.id]
 
 
 async def test_concurrent_creates_with_one_key_make_one_execution(store: Store) -> None:
     results = await asyncio.gather(
-        *(store.create_execution(agent_execution("same"), None) for _ in range(10))
+        *(store.executions.create(agent_execution("same"), None) for _ in range(10))
     )
     assert len({execution.id for execution, _ in results}) == 1
     assert sorted(created for _, created in results) == [False] * 9 + [True]
 
 
 async def test_executions_without_a_key_never_collide(store: Store) -> None:
-    ids = {(await store.create_execution(agent_execution(), None))[0].id for _ in range(3)}
+    ids = {(await store.executions.create(agent_execution(), None))[0].id for _ in range(3)}
     assert len(ids) == 3
 
 
 async def test_a_newer_attempt_rotates_the_token_an_older_one_does_not(store: Store) -> None:
-    first, _ = await store.create_execution(agent_execution("k", attempt=1), token(1))
-    assert await store.get_callback_token(first.id) == token(1)
+    first, _ = await store.executions.create(agent_execution("k", attempt=1), token(1))
+    assert await store.tokens.get(first.id) == token(1)
 
-    rotated, created = await store.create_execution(agent_execution("k", attempt=3), token(3))
+    rotated, created = await store.executions.create(agent_execution("k", attempt=3), token(3))
     assert not created and rotated.id == first.id
     assert rotated.status.callback.attempt == 3
     assert rotated.revision == first.revision + 1
-    assert await store.get_callback_token(first.id) == token(3)
+    assert await store.tokens.get(first.id) == token(3)
 
-    stale, created = await store.create_execution(agent_execution("k", attempt=2), token(2))
+    stale, created = await store.executions.create(agent_execution("k", attempt=2), token(2))
     assert not created
     assert stale.status.callback.attempt == 3
-    assert await store.get_callback_token(first.id) == token(3)
+    assert await store.tokens.get(first.id) == token(3)
 
 
 async def test_a_finished_execution_is_not_rotated(store: Store) -> None:
-    first, _ = await store.create_execution(agent_execution("k", attempt=1), token(1))
+    first, _ = await store.executions.create(agent_execution("k", attempt=1), token(1))
     await update(store, first.id, patch_of(phase=pb.COMPLETED, output="done"))
-    found, created = await store.create_execution(agent_execution("k", attempt=2), token(2))
+    found, created = await store.executions.create(agent_execution("k", attempt=2), token(2))
     assert not created
     assert found.status.phase == pb.COMPLETED and found.status.output == "done"
     assert found.status.callback.attempt == 1
-    assert await store.get_callback_token(first.id) == token(1)
+    assert await store.tokens.get(first.id) == token(1)
 
 
 async def test_the_token_is_not_in_the_readable_execution(store: Store) -> None:
     secret = token(1).task_token
-    created, _ = await store.create_execution(agent_execution("k", attempt=1), token(1))
-    await store.create_execution(agent_execution("k", attempt=2), token(2))
-    async with store.engine.connect() as connection:
+    created, _ = await store.executions.create(agent_execution("k", attempt=1), token(1))
+    await store.executions.create(agent_execution("k", attempt=2), token(2))
+    async with store.db.engine.connect() as connection:
         rows = (await connection.execute(select(ExecutionRow.spec, ExecutionRow.status))).all()
     assert rows
     for spec, status in rows:
         stored = json.dumps([spec, status])
         assert "SECRET-TOKEN" not in stored
-    read = await store.get_execution(created.id)
+    read = await store.executions.get(created.id)
     assert b"SECRET-TOKEN" not in read.SerializeToString()
     assert secret not in read.SerializeToString()
 
 
 async def test_concurrent_writers_lose_no_update(store: Store) -> None:
-    created, _ = await store.create_execution(agent_execution(), None)
+    created, _ = await store.executions.create(agent_execution(), None)
     writers = 50
 
     async def append(index: int) -> None:
@@ -279,21 +281,21 @@ async def test_concurrent_writers_lose_no_update(store: Store) -> None:
         await update(store, created.id, patch_of(append_messages=[message]))
 
     await asyncio.wait_for(asyncio.gather(*(append(i) for i in range(writers))), 60)
-    final = await store.get_execution(created.id)
+    final = await store.executions.get(created.id)
     contents = sorted(message.content for message in final.status.messages)
     assert contents == sorted(f"message {i}" for i in range(writers))
     assert final.revision == 1 + writers
 
 
 async def test_expected_revision_mismatch_is_a_conflict(store: Store) -> None:
-    created, _ = await store.create_execution(agent_execution(), None)
+    created, _ = await store.executions.create(agent_execution(), None)
     moved = await update(store, created.id, patch_of(phase=pb.IN_PROGRESS))
     assert moved.revision == 2
     with pytest.raises(Conflict, match="at revision 2, not 1"):
-        await store.update_execution(
+        await store.executions.update(
             created.id, lambda status: apply_patch(status, patch_of(output="late")), 1
         )
-    done = await store.update_execution(
+    done = await store.executions.update(
         created.id, lambda status: apply_patch(status, patch_of(output="on time")), 2
     )
     assert done.revision == 3 and done.status.output == "on time"
@@ -302,13 +304,13 @@ async def test_expected_revision_mismatch_is_a_conflict(store: Store) -> None:
 
 
 async def test_a_finished_phase_cannot_change(store: Store) -> None:
-    created, _ = await store.create_execution(agent_execution(), None)
+    created, _ = await store.executions.create(agent_execution(), None)
     done = await update(store, created.id, patch_of(phase=pb.COMPLETED, output="the answer"))
     assert done.status.HasField("finished_at")
     with pytest.raises(TransitionError, match="already COMPLETED"):
         await update(store, created.id, patch_of(phase=pb.FAILED))
     late = await update(store, created.id, patch_of(output="rewritten", usage=pb.Usage(requests=2)))
-    after = await store.get_execution(created.id)
+    after = await store.executions.get(created.id)
     assert after.status.phase == pb.COMPLETED
     assert after.status.output == "the answer"
     assert after.status.usage.requests == 2
@@ -316,11 +318,11 @@ async def test_a_finished_phase_cannot_change(store: Store) -> None:
 
 
 async def test_large_results_are_stored_apart(store: Store) -> None:
-    created, _ = await store.create_execution(agent_execution(), None)
-    assert await store.get_result(created.id) is None
+    created, _ = await store.executions.create(agent_execution(), None)
+    assert await store.results.get(created.id) is None
     output = "x" * (3 * 1024 * 1024)
     structured = {"rows": [{"index": i, "text": "y" * 100} for i in range(5000)]}
-    await store.put_result(created.id, output, structured)
-    assert await store.get_result(created.id) == (output, structured)
-    await store.put_result(created.id, "smaller", [1, 2])
-    assert await store.get_result(created.id) == ("smaller", [1, 2])
+    await store.results.put(created.id, output, structured)
+    assert await store.results.get(created.id) == (output, structured)
+    await store.results.put(created.id, "smaller", [1, 2])
+    assert await store.results.get(created.id) == ("smaller", [1, 2])

@@ -71,8 +71,8 @@ class StateCollector:
     async def collect(self) -> None:
         """Read everything first, then set the gauges at once: a scrape sees one moment."""
         now = datetime.now(UTC)
-        counts = await self.store.count_executions()
-        open_ = await self.store.open_executions()
+        counts = await self.store.executions.count_by_phase()
+        open_ = await self.store.executions.open_by_target()
         stuck = await find_stuck(self.store, now, self.settings.stuck_after)
         pollers: dict[tuple[str, str], int] | None = None
         if self.temporal is not None:

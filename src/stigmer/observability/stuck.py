@@ -43,18 +43,18 @@ class Stuck:
 
 async def find_stuck(store: Store, now: datetime, stuck_after: timedelta) -> list[Stuck]:
     found: list[Stuck] = []
-    for execution in await store.open_since(now - stuck_after, LIMIT):
+    for execution in await store.executions.open_since(now - stuck_after, LIMIT):
         reason = pb.STUCK_PENDING if execution.status.phase == pb.PENDING else pb.STUCK_IN_PROGRESS
         found.append(Stuck(execution, reason, now - execution.status.created_at.ToDatetime(UTC)))
     grace = min(stuck_after, CALLBACK_GRACE)
-    waiting = await store.unsettled_callbacks(
+    waiting = await store.executions.unsettled_callbacks(
         [pb.CallbackOutcome.Name(pb.CALLBACK_WAITING)], now - CALLBACK_LOOKBACK, LIMIT
     )
     for execution in waiting:
         since_end = now - execution.status.finished_at.ToDatetime(UTC)
         if since_end >= grace:
             found.append(Stuck(execution, pb.STUCK_CALLBACK_WAITING, since_end))
-    for execution in await store.unsettled_callbacks(
+    for execution in await store.executions.unsettled_callbacks(
         _FAILED_OUTCOMES, now - CALLBACK_LOOKBACK, LIMIT
     ):
         since_end = now - execution.status.finished_at.ToDatetime(UTC)

@@ -15,7 +15,8 @@ from stigmer.resources.values import to_json
 from stigmer.server.errors import InvalidArgument, rpc
 from stigmer.server.pages import cursor_of, page_size, page_token
 from stigmer.server.schedules import Schedules
-from stigmer.store.store import NotFound, Store
+from stigmer.store.database import NotFound
+from stigmer.store.store import Store
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -72,14 +73,14 @@ class DefinitionService(pb_grpc.DefinitionServiceServicer):
         if definition.kind == pb.WORKFLOW:
             # Temporal first: if it cannot take the schedule, nothing is stored either.
             await self.schedules.sync(name, spec, await self._current_spec(kind, name))
-        stored, changed = await self.store.apply_definition(
+        stored, changed = await self.store.definitions.apply(
             kind, name, spec, metadata, content_version(spec)
         )
         return pb.ApplyDefinitionResponse(definition=stored, changed=changed)
 
     async def _current_spec(self, kind: str, name: str) -> dict[str, Any] | None:
         try:
-            return dict(to_json((await self.store.get_definition(kind, name)).spec))
+            return dict(to_json((await self.store.definitions.get(kind, name)).spec))
         except NotFound:
             return None
 
@@ -87,7 +88,7 @@ class DefinitionService(pb_grpc.DefinitionServiceServicer):
     async def Get(self, request: pb.GetDefinitionRequest, context: Context) -> pb.Definition:
         if not request.name:
             raise InvalidArgument("name", "is required")
-        return await self.store.get_definition(
+        return await self.store.definitions.get(
             kind_name(request.kind), request.name, request.version
         )
 
@@ -97,7 +98,7 @@ class DefinitionService(pb_grpc.DefinitionServiceServicer):
     ) -> pb.ListDefinitionsResponse:
         kind = pb.DefinitionKind.Name(request.kind) if request.kind else None
         size = page_size(request.page_size)
-        found = await self.store.list_definitions(kind, size, cursor_of(request.page_token))
+        found = await self.store.definitions.page(kind, size, cursor_of(request.page_token))
         last = found[-1] if len(found) == size else None
         token = (
             page_token(f"{pb.DefinitionKind.Name(last.kind)}/{last.metadata.name}") if last else ""
@@ -115,5 +116,5 @@ class DefinitionService(pb_grpc.DefinitionServiceServicer):
             await self.schedules.sync(
                 request.name, None, await self._current_spec(kind, request.name)
             )
-        await self.store.delete_definition(kind, request.name)
+        await self.store.definitions.delete(kind, request.name)
         return pb.DeleteDefinitionResponse()

@@ -12,7 +12,7 @@ from temporalio.service import RPCError
 
 from stigmer.contract.temporal import TemporalUnreachableError
 from stigmer.resources.executions import TransitionError
-from stigmer.store.store import Conflict, NotFound
+from stigmer.store.database import Conflict, NotFound
 
 log = structlog.get_logger("stigmer.server")
 

@@ -56,7 +56,7 @@ class EventService(pb_grpc.EventServiceServicer):
     ) -> pb.PublishEventResponse:
         event = complete_event(to_json(request.event))
         if request.execution_id:
-            execution = await self.store.get_execution(request.execution_id)
+            execution = await self.store.executions.get(request.execution_id)
             if execution.spec.kind != pb.WORKFLOW_EXECUTION or execution.status.phase in TERMINAL:
                 raise InvalidArgument(
                     "execution_id",
@@ -67,7 +67,7 @@ class EventService(pb_grpc.EventServiceServicer):
         else:
             delivered = [
                 workflow_id.removeprefix(EXECUTION_WORKFLOW_PREFIX)
-                for workflow_id in await self.store.subscribers()
+                for workflow_id in await self.store.subscriptions.workflows()
                 if await self._deliver(workflow_id, event)
             ]
         log.info("event published", type=event["type"], id=event["id"], delivered_to=delivered)
@@ -79,7 +79,7 @@ class EventService(pb_grpc.EventServiceServicer):
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
-            await self.store.unsubscribe(workflow_id)  # it ended without unsubscribing
+            await self.store.subscriptions.remove(workflow_id)  # it ended without unsubscribing
             return False
         return True
 
@@ -87,14 +87,14 @@ class EventService(pb_grpc.EventServiceServicer):
     async def Subscribe(
         self, request: pb.Subscription, context: Context
     ) -> pb.SubscriptionResponse:
-        await self.store.subscribe(_required(request.workflow_id), request.key)
+        await self.store.subscriptions.add(_required(request.workflow_id), request.key)
         return pb.SubscriptionResponse()
 
     @rpc
     async def Unsubscribe(
         self, request: pb.Subscription, context: Context
     ) -> pb.SubscriptionResponse:
-        await self.store.unsubscribe(_required(request.workflow_id), request.key)
+        await self.store.subscriptions.remove(_required(request.workflow_id), request.key)
         return pb.SubscriptionResponse()
 
 

@@ -44,7 +44,9 @@ from stigmer.server.definitions import workflow_problems
 from stigmer.server.errors import InvalidArgument, rpc, rpc_stream
 from stigmer.server.launcher import Launcher
 from stigmer.server.pages import cursor_of, page_size, page_token
-from stigmer.store.store import NotFound, Store, StoredToken
+from stigmer.store.database import NotFound
+from stigmer.store.store import Store
+from stigmer.store.tokens import StoredToken
 
 Context = grpc.aio.ServicerContext[Any, Any]
 log = structlog.get_logger("stigmer.server")
@@ -108,7 +110,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
         status.created_at.GetCurrentTime()
         status.temporal_workflow_id = temporal_workflow_id(spec.kind, execution.id)
         token = self._callback(request, status)
-        stored, created = await self.store.create_execution(execution, token)
+        stored, created = await self.store.executions.create(execution, token)
         if created:
             log.info(
                 "execution created",
@@ -138,7 +140,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
                 detail=f"its workflow {execution.status.temporal_workflow_id} is no longer running",
             ),
         )
-        found = await self.store.update_execution(
+        found = await self.store.executions.update(
             execution.id, lambda status: _finish_if_open(status, patch)
         )
         self.changes.notify(execution.id)
@@ -151,7 +153,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
         if spec.kind == pb.AGENT_EXECUTION:
             if not spec.HasField("agent") or not spec.agent.agent:
                 raise InvalidArgument("spec.agent.agent", "is required: the agent to run")
-            agent = await self.store.get_definition("AGENT", spec.agent.agent)
+            agent = await self.store.definitions.get("AGENT", spec.agent.agent)
             spec.agent.agent_version = agent.version
             if not spec.agent.HasField("deadline"):
                 agent_spec = AgentSpec.model_validate(to_json(agent.spec))
@@ -163,7 +165,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
             raise InvalidArgument("spec.workflow", "is required: a workflow name or document")
         run = spec.workflow
         if run.workflow:
-            workflow = await self.store.get_definition("WORKFLOW", run.workflow)
+            workflow = await self.store.definitions.get("WORKFLOW", run.workflow)
             run.workflow_version = workflow.version
             return dict(to_json(workflow.spec))
         if not run.HasField("document"):
@@ -215,7 +217,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
         run = execution.spec.workflow
         if run.HasField("document"):
             return dict(to_json(run.document))
-        workflow = await self.store.get_definition("WORKFLOW", run.workflow, run.workflow_version)
+        workflow = await self.store.definitions.get("WORKFLOW", run.workflow, run.workflow_version)
         return dict(to_json(workflow.spec))
 
     async def _finish_unstarted(self, execution_id: str, reason: str) -> None:
@@ -228,21 +230,21 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
                 detail=reason,
             ),
         )
-        await self.store.update_execution(execution_id, lambda status: apply_patch(status, patch))
+        await self.store.executions.update(execution_id, lambda status: apply_patch(status, patch))
         self.changes.notify(execution_id)
 
     # ------------------------------------------------------------------- reads
 
     @rpc
     async def Get(self, request: pb.GetExecutionRequest, context: Context) -> pb.Execution:
-        return await self.store.get_execution(_required_id(request.id))
+        return await self.store.executions.get(_required_id(request.id))
 
     @rpc
     async def List(
         self, request: pb.ListExecutionsRequest, context: Context
     ) -> pb.ListExecutionsResponse:
         size = page_size(request.page_size)
-        found = await self.store.list_executions(
+        found = await self.store.executions.find(
             kind=pb.ExecutionKind.Name(request.kind) if request.kind else None,
             phases=[pb.Phase.Name(phase) for phase in request.phases],
             target=request.target,
@@ -261,7 +263,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
         execution_id = _required_id(request.id)
         seen = request.after_revision
         while True:
-            execution = await self.store.get_execution(execution_id)
+            execution = await self.store.executions.get(execution_id)
             if execution.revision > seen:
                 seen = execution.revision
                 yield execution
@@ -271,7 +273,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
 
     @rpc
     async def GetResult(self, request: pb.GetResultRequest, context: Context) -> pb.ExecutionResult:
-        execution = await self.store.get_execution(_required_id(request.id))
+        execution = await self.store.executions.get(_required_id(request.id))
         result = pb.ExecutionResult(
             id=execution.id, phase=execution.status.phase, output=execution.status.output
         )
@@ -280,7 +282,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
         if execution.status.HasField("error"):
             result.error.CopyFrom(execution.status.error)
         if execution.status.result_ref:
-            stored = await self.store.get_result(execution.id)
+            stored = await self.store.results.get(execution.id)
             if stored is not None:
                 result.output = stored[0]
                 if stored[1] is not None:
@@ -292,14 +294,14 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
     @rpc
     async def Cancel(self, request: pb.CancelExecutionRequest, context: Context) -> pb.Execution:
         execution_id = _required_id(request.id)
-        execution = await self.store.get_execution(execution_id)
+        execution = await self.store.executions.get(execution_id)
         if execution.status.phase in TERMINAL:
             return execution
 
         def mark(status: pb.ExecutionStatus) -> None:
             status.cancel_requested = True
 
-        execution = await self.store.update_execution(execution_id, mark)
+        execution = await self.store.executions.update(execution_id, mark)
         self.changes.notify(execution_id)
         log.info("cancel requested", execution_id=execution_id, reason=request.reason or None)
         if not await self.launcher.cancel(execution):
@@ -313,7 +315,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
                     detail=request.reason or "cancelled before it started",
                 ),
             )
-            execution = await self.store.update_execution(
+            execution = await self.store.executions.update(
                 execution_id, lambda status: _finish_if_open(status, patch)
             )
             self.changes.notify(execution_id)
@@ -331,12 +333,12 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
             usage_before.CopyFrom(status.usage)
             apply_patch(status, patch)
 
-        execution = await self.store.update_execution(
+        execution = await self.store.executions.update(
             execution_id, change, request.expected_revision
         )
         self.changes.notify(execution_id)
         if patch.phase in TERMINAL:  # a finished run listens no more
-            await self.store.unsubscribe(execution.status.temporal_workflow_id)
+            await self.store.subscriptions.remove(execution.status.temporal_workflow_id)
         if patch.HasField("usage") and execution.spec.HasField("agent"):
             observe_usage(execution.spec.agent.agent, usage_before, execution.status.usage)
         return execution
@@ -347,7 +349,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
         size = len(patch.output.encode()) + len(json.dumps(structured).encode())
         if size <= self.settings.result_size_budget:
             return
-        await self.store.put_result(execution_id, patch.output, structured)
+        await self.store.results.put(execution_id, patch.output, structured)
         patch.output = ""
         patch.ClearField("structured")
         patch.result_ref = f"executions/{execution_id}/result"
@@ -357,10 +359,10 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
         self, request: pb.GetCallbackTokenRequest, context: Context
     ) -> pb.CallbackToken:
         execution_id = _required_id(request.id)
-        token = await self.store.get_callback_token(execution_id)
+        token = await self.store.tokens.get(execution_id)
         if token is None:
             raise NotFound(f"execution {execution_id!r} has no caller to call back")
-        callback = (await self.store.get_execution(execution_id)).status.callback
+        callback = (await self.store.executions.get(execution_id)).status.callback
         return pb.CallbackToken(
             task_token=token.task_token,
             attempt=token.attempt,
@@ -375,7 +377,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
     async def Complete(
         self, request: pb.CompleteExecutionRequest, context: Context
     ) -> pb.Execution:
-        execution = await self.store.get_execution(_required_id(request.id))
+        execution = await self.store.executions.get(_required_id(request.id))
         patch = pb.StatusPatch(phase=pb.COMPLETED, output=request.output)
         if execution.spec.kind == pb.WORKFLOW_EXECUTION:
             json_format.Parse(_json_text(request.output), patch.structured)
@@ -388,7 +390,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
     async def Fail(self, request: pb.FailExecutionRequest, context: Context) -> pb.Execution:
         if not request.reason:
             raise InvalidArgument("reason", "is required: it becomes the error's detail")
-        execution = await self.store.get_execution(_required_id(request.id))
+        execution = await self.store.executions.get(_required_id(request.id))
         patch = pb.StatusPatch(
             phase=pb.FAILED,
             error=pb.ExecutionError(
@@ -441,7 +443,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
             added.CopyFrom(message)
             added.at.GetCurrentTime()
 
-        execution = await self.store.update_execution(execution.id, record)
+        execution = await self.store.executions.update(execution.id, record)
         self.changes.notify(execution.id)
         OPERATOR_ACTIONS.labels(action).inc()
         log.warning(
@@ -458,7 +460,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
     async def _call_back_by_hand(
         self, execution: pb.Execution, patch: pb.StatusPatch
     ) -> pb.Execution:
-        token = await self.store.get_callback_token(execution.id)
+        token = await self.store.tokens.get(execution.id)
         if token is None or execution.status.callback.outcome in (
             pb.CALLBACK_DELIVERED,
             pb.CALLBACK_CALLER_GONE,
@@ -477,7 +479,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
             )
         except RPCError as exc:
             state = callback_state(pb.CALLBACK_ERROR, f"Temporal: {exc.message}")
-        execution = await self.store.update_execution(
+        execution = await self.store.executions.update(
             execution.id, lambda status: apply_patch(status, pb.StatusPatch(callback=state))
         )
         self.changes.notify(execution.id)

@@ -1,0 +1,267 @@
+"""AgentExecutions and WorkflowExecutions: their spec, their status, their revisions.
+
+Executions change by optimistic concurrency: each write re-reads, applies its change to
+the fresh copy and commits only if the revision did not move, so concurrent writers (API
+replicas included) never lose an update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from google.protobuf import json_format
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.contract.phases import OPEN_NAMES, TERMINAL_NAMES
+from stigmer.store import tokens
+from stigmer.store.database import MAX_WRITE_ATTEMPTS, Conflict, Database, NotFound, now, utc
+from stigmer.store.tables import ExecutionRow
+from stigmer.store.tokens import StoredToken
+
+
+class Executions:
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    async def create(
+        self, execution: pb.Execution, token: StoredToken | None
+    ) -> tuple[pb.Execution, bool]:
+        """Insert, or return the execution that already holds the idempotency key.
+
+        A newer caller attempt than the stored one rotates the token, in the same
+        transaction as the status change, so a delivery never reads a stale token
+        after the execution saw the new attempt.
+        """
+        key = execution.spec.idempotency_key or None
+        stamp = now()
+        row = ExecutionRow(
+            id=execution.id,
+            kind=pb.ExecutionKind.Name(execution.spec.kind),
+            target=target_of(execution.spec),
+            parent_execution_id=execution.spec.parent_execution_id,
+            idempotency_key=key,
+            phase=pb.Phase.Name(execution.status.phase),
+            spec=_to_json(execution.spec),
+            status=_to_json(execution.status),
+            revision=1,
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        try:
+            async with self.db.writing() as session:
+                session.add(row)
+                await session.flush()
+                if token is not None:
+                    await tokens.keep(session, row.id, token)
+            return _execution(row), True
+        except IntegrityError:
+            if key is None:
+                raise
+        existing = await self.by_key(key)
+        if token is not None and execution.status.HasField("callback"):
+            existing = await self._rotate(existing.id, token, execution.status.callback)
+        return existing, False
+
+    async def by_key(self, key: str) -> pb.Execution:
+        async with self.db.sessions() as session:
+            row = await session.scalar(
+                select(ExecutionRow).where(ExecutionRow.idempotency_key == key)
+            )
+            if row is None:
+                raise NotFound(f"no execution with idempotency key {key!r}")
+            return _execution(row)
+
+    async def _rotate(
+        self, execution_id: str, token: StoredToken, callback: pb.CallbackState
+    ) -> pb.Execution:
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            async with self.db.writing() as session:
+                row = await session.get(ExecutionRow, execution_id)
+                if row is None:
+                    raise NotFound(f"execution {execution_id!r} not found")
+                stored_attempt = await tokens.attempt_of(session, execution_id)
+                if row.phase in TERMINAL_NAMES or (
+                    stored_attempt is not None and stored_attempt >= token.attempt
+                ):
+                    # Finished: the new attempt takes the result at once, nothing waits.
+                    return _execution(row)
+                status = pb.ExecutionStatus()
+                json_format.ParseDict(row.status, status)
+                status.callback.CopyFrom(callback)
+                if not await _swap(session, row, status):
+                    continue
+                await tokens.keep(session, execution_id, token)
+                return _swapped(row, status)
+        raise Conflict(f"execution {execution_id!r} kept changing; gave up rotating its token")
+
+    async def get(self, execution_id: str) -> pb.Execution:
+        async with self.db.sessions() as session:
+            row = await session.get(ExecutionRow, execution_id)
+            if row is None:
+                raise NotFound(f"execution {execution_id!r} not found")
+            return _execution(row)
+
+    async def find(
+        self,
+        *,
+        kind: str | None = None,
+        phases: Sequence[str] = (),
+        target: str = "",
+        parent_execution_id: str = "",
+        idempotency_key: str = "",
+        limit: int = 100,
+        before_id: str = "",
+    ) -> list[pb.Execution]:
+        """Newest first (ids sort by creation time); `before_id` pages on."""
+        query = select(ExecutionRow).order_by(ExecutionRow.id.desc()).limit(limit)
+        if kind:
+            query = query.where(ExecutionRow.kind == kind)
+        if phases:
+            query = query.where(ExecutionRow.phase.in_(phases))
+        if target:
+            query = query.where(ExecutionRow.target == target)
+        if parent_execution_id:
+            query = query.where(ExecutionRow.parent_execution_id == parent_execution_id)
+        if idempotency_key:
+            query = query.where(ExecutionRow.idempotency_key == idempotency_key)
+        if before_id:
+            query = query.where(ExecutionRow.id < before_id)
+        async with self.db.sessions() as session:
+            return [_execution(row) for row in (await session.scalars(query)).all()]
+
+    async def update(
+        self,
+        execution_id: str,
+        change: Callable[[pb.ExecutionStatus], None],
+        expected_revision: int = 0,
+    ) -> pb.Execution:
+        """Apply `change` to the current status and commit it without losing a concurrent write.
+
+        `change` may raise to refuse the update; it is re-run on a fresh copy when another
+        writer got in first. With `expected_revision`, a moved revision is a Conflict.
+        """
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            async with self.db.writing() as session:
+                row = await session.get(ExecutionRow, execution_id)
+                if row is None:
+                    raise NotFound(f"execution {execution_id!r} not found")
+                if expected_revision and row.revision != expected_revision:
+                    raise Conflict(
+                        f"execution {execution_id!r} is at revision {row.revision}, "
+                        f"not {expected_revision}"
+                    )
+                status = pb.ExecutionStatus()
+                json_format.ParseDict(row.status, status)
+                change(status)
+                if await _swap(session, row, status):
+                    return _swapped(row, status)
+            await asyncio.sleep(0)
+        raise Conflict(f"execution {execution_id!r} kept changing; gave up after retries")
+
+    # ------------------------------------------------------- observability
+
+    async def count_by_phase(self) -> list[tuple[str, str, int]]:
+        """(kind, phase, count) of every stored execution."""
+        query = select(ExecutionRow.kind, ExecutionRow.phase, func.count()).group_by(
+            ExecutionRow.kind, ExecutionRow.phase
+        )
+        async with self.db.sessions() as session:
+            return [(kind, phase, count) for kind, phase, count in await session.execute(query)]
+
+    async def open_by_target(self) -> list[tuple[str, str, int, datetime]]:
+        """(kind, target, count, oldest created_at) of executions not finished yet."""
+        query = (
+            select(
+                ExecutionRow.kind,
+                ExecutionRow.target,
+                func.count(),
+                func.min(ExecutionRow.created_at),
+            )
+            .where(ExecutionRow.phase.in_(OPEN_NAMES))
+            .group_by(ExecutionRow.kind, ExecutionRow.target)
+        )
+        async with self.db.sessions() as session:
+            return [
+                (kind, target, count, utc(oldest))
+                for kind, target, count, oldest in await session.execute(query)
+            ]
+
+    async def open_since(self, created_before: datetime, limit: int) -> list[pb.Execution]:
+        """Executions not finished yet that were created before `created_before`, oldest first."""
+        query = (
+            select(ExecutionRow)
+            .where(ExecutionRow.phase.in_(OPEN_NAMES), ExecutionRow.created_at < created_before)
+            .order_by(ExecutionRow.created_at)
+            .limit(limit)
+        )
+        async with self.db.sessions() as session:
+            return [_execution(row) for row in (await session.scalars(query)).all()]
+
+    async def unsettled_callbacks(
+        self, outcomes: Sequence[str], changed_after: datetime, limit: int
+    ) -> list[pb.Execution]:
+        """Finished executions whose callback outcome is one of `outcomes` (enum names),
+        last changed after `changed_after` (older ones are left to the logs)."""
+        outcome = ExecutionRow.status[("callback", "outcome")].as_string()
+        query = (
+            select(ExecutionRow)
+            .where(
+                ExecutionRow.phase.in_(TERMINAL_NAMES),
+                ExecutionRow.updated_at > changed_after,
+                outcome.in_(outcomes),
+            )
+            .order_by(ExecutionRow.updated_at)
+            .limit(limit)
+        )
+        async with self.db.sessions() as session:
+            return [_execution(row) for row in (await session.scalars(query)).all()]
+
+
+def target_of(spec: pb.ExecutionSpec) -> str:
+    if spec.HasField("agent"):
+        return spec.agent.agent
+    return spec.workflow.workflow
+
+
+async def _swap(session: AsyncSession, row: ExecutionRow, status: pb.ExecutionStatus) -> bool:
+    """Compare-and-set on the revision; False when another writer got in first."""
+    stamp = now()
+    status.updated_at.FromDatetime(stamp)
+    result = await session.execute(
+        update(ExecutionRow)
+        .where(ExecutionRow.id == row.id, ExecutionRow.revision == row.revision)
+        .values(
+            status=_to_json(status),
+            phase=pb.Phase.Name(status.phase),
+            revision=row.revision + 1,
+            updated_at=stamp,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(cast(CursorResult[Any], result).rowcount == 1)
+
+
+def _to_json(message: Any) -> dict[str, Any]:
+    result: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
+    return result
+
+
+def _swapped(row: ExecutionRow, status: pb.ExecutionStatus) -> pb.Execution:
+    """The execution just written by `_swap`, without reading it back."""
+    execution = pb.Execution(id=row.id, revision=row.revision + 1, status=status)
+    json_format.ParseDict(row.spec, execution.spec)
+    return execution
+
+
+def _execution(row: ExecutionRow) -> pb.Execution:
+    execution = pb.Execution(id=row.id, revision=row.revision)
+    json_format.ParseDict(row.spec, execution.spec)
+    json_format.ParseDict(row.status, execution.status)
+    return execution
