@@ -30,7 +30,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from benchmarks.common import AGENT, activity_times, bounded, ms, percentiles, script
 from benchmarks.counting import SlotCounter
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import Client
+from stigmer.client import WorkerClient
 from stigmer.contract.inputs import CallRequest
 from stigmer.contract.names import CALL_AGENT_ACTIVITY
 from stigmer.handshake.caller import CallerActivities, call_from_workflow
@@ -71,7 +71,7 @@ class BenchCaller:
 class Alternatives:
     """The activities of the three alternatives."""
 
-    def __init__(self, api: Client, temporal: TemporalClient) -> None:
+    def __init__(self, api: WorkerClient, temporal: TemporalClient) -> None:
         self.api = api
         self.temporal = temporal
         self.ended: dict[str, datetime] = {}
@@ -115,7 +115,7 @@ class Alternatives:
 
 
 def bench_worker(
-    temporal: TemporalClient, api: Client, alternatives: Alternatives, queue: str, slots: int
+    temporal: TemporalClient, api: WorkerClient, alternatives: Alternatives, queue: str, slots: int
 ) -> Worker:
     """A caller worker with `slots` activity slots, in the sandbox the engine uses."""
     caller = CallerActivities(api)
@@ -137,7 +137,7 @@ def bench_worker(
 
 async def run_mode(
     temporal: TemporalClient,
-    api: Client,
+    api: WorkerClient,
     counter: SlotCounter,
     mode: str,
     *,

@@ -15,6 +15,7 @@ import contextlib
 import json
 import math
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from temporalio.client import Client as TemporalClient
 
 from benchmarks.counting import SlotCounter
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import Client
+from stigmer.client import Client, WorkerClient
 from stigmer.config import load_settings
 from stigmer.contract.temporal import connect_temporal
 from stigmer.local.embedded import EmbeddedTemporal, free_port
@@ -133,6 +134,7 @@ class BenchPlatform:
             **os.environ,
             "STIGMER_RUNNER_MAX_ACTIVITIES": str(self.runner_slots),
             "STIGMER_ADDRESS": self.address,
+            "STIGMER_WORKER_TOKEN": secrets.token_urlsafe(24),
         }
         temporal = self.temporal.address
         self._spawn(
@@ -152,7 +154,8 @@ class BenchPlatform:
             ],
             env,
         )
-        self.client = Client(self.address)
+        # The driver runs callers of its own, as the platform's engine worker does.
+        self.client = WorkerClient(self.address, token=env["STIGMER_WORKER_TOKEN"])
         await self.client.wait_ready(60)
         self._spawn(
             "agents+runner workers",

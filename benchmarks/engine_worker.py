@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from benchmarks.counting import SlotCounter
-from stigmer.client import Client
+from stigmer.client import WorkerClient
 from stigmer.config import load_settings
 from stigmer.contract.temporal import connect_temporal
 from stigmer.observability.logs import configure_logging
@@ -35,7 +35,7 @@ async def serve(
     configure_logging(settings)
     counter = SlotCounter()
     temporal = await connect_temporal(settings, interceptors=[counter])
-    api = Client.from_settings(settings)
+    api = WorkerClient.from_settings(settings)
     worker = build_worker("engine", temporal, api, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

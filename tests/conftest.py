@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import structlog
 
-from stigmer.client import Client
+from stigmer.client import Client, WorkerClient
 from stigmer.config import QUEUE_KINDS, Settings, load_settings
 from stigmer.local.embedded import EmbeddedTemporal, free_port
 from stigmer.observability.logs import configure_logging
@@ -86,6 +86,9 @@ class Platform:
     api: ApiServer
     workers: Workers
     client: Client
+    """A plain client, as the CLI or a user's program is."""
+    worker: WorkerClient
+    """The platform's own credential, for what only its workers may do."""
 
 
 @pytest.fixture
@@ -112,9 +115,11 @@ class running_platform:
         await self.api.start()
         await self.workers.start()
         self.client = Client(self.settings.address)
-        return Platform(self.settings, self.api, self.workers, self.client)
+        self.worker = WorkerClient.from_settings(self.settings)
+        return Platform(self.settings, self.api, self.workers, self.client, self.worker)
 
     async def __aexit__(self, *exc: object) -> None:
         await self.client.close()
+        await self.worker.close()
         await self.workers.stop()
         await self.api.stop()

@@ -1,6 +1,9 @@
 """`stigmer.Client`: the typed async client of the Stigmer API.
 
-The CLI, the platform's own workers and users' programs all talk to the API through it.
+The CLI, the console and users' programs talk to the API through `Client`; the
+platform's own workers through `WorkerClient`, which adds the worker-only methods and
+carries the worker credential. A client refuses to send a token in plaintext to an
+address beyond this machine unless told to.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from google.protobuf.message import Message
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
-from stigmer.config import Settings
+from stigmer.config import Settings, is_loopback
+from stigmer.contract.limits import MAX_MESSAGE_BYTES
 from stigmer.observability.tracing import outgoing_metadata
 
 R = TypeVar("R", bound=Message)
@@ -32,6 +36,10 @@ class ApiUnreachable(ConnectionError):
     """The API did not answer at all."""
 
 
+class PlaintextRefused(ValueError):
+    """A token would travel unencrypted to another machine."""
+
+
 class Client:
     def __init__(
         self,
@@ -41,11 +49,22 @@ class Client:
         tls_ca: Path | None = None,
         tls: bool = False,
         call_timeout: float = CALL_TIMEOUT,
+        allow_plaintext: bool = False,
     ) -> None:
+        secure = tls or tls_ca is not None
+        if token and not secure and not allow_plaintext and not is_loopback(_host(address)):
+            raise PlaintextRefused(
+                f"refusing to send the API token unencrypted to {address}: use TLS "
+                "(--tls-ca FILE, or --tls for a publicly trusted certificate), or "
+                "--allow-plaintext (STIGMER_ALLOW_PLAINTEXT=true) on a network you trust"
+            )
         self.address = address
         self.call_timeout = call_timeout
-        options = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
-        if tls or tls_ca is not None:
+        options = [
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ]
+        if secure:
             credentials = grpc.ssl_channel_credentials(tls_ca.read_bytes() if tls_ca else None)
             self._channel = grpc.aio.secure_channel(address, credentials, options=options)
         else:
@@ -60,7 +79,13 @@ class Client:
     @classmethod
     def from_settings(cls, settings: Settings) -> Client:
         token = settings.api_token.get_secret_value() if settings.api_token else None
-        return cls(settings.address, token=token, tls_ca=settings.tls_ca)
+        return cls(
+            settings.address,
+            token=token,
+            tls_ca=settings.tls_ca,
+            tls=settings.tls,
+            allow_plaintext=settings.allow_plaintext,
+        )
 
     async def __aenter__(self) -> Client:
         return self
@@ -236,28 +261,15 @@ class Client:
         assert last is not None
         return last
 
-    async def cancel(self, execution_id: str, reason: str = "") -> pb.Execution:
-        request = pb.CancelExecutionRequest(id=execution_id, reason=reason)
+    async def cancel(
+        self, execution_id: str, reason: str = "", *, operator: str = ""
+    ) -> pb.Execution:
+        request = pb.CancelExecutionRequest(id=execution_id, reason=reason, operator=operator)
         return await self._call(self.executions.Cancel, request, pb.Execution)
 
     async def result(self, execution_id: str) -> pb.ExecutionResult:
         return await self._call(
             self.executions.GetResult, pb.GetResultRequest(id=execution_id), pb.ExecutionResult
-        )
-
-    async def update_status(
-        self, execution_id: str, patch: pb.StatusPatch, expected_revision: int = 0
-    ) -> pb.Execution:
-        request = pb.UpdateStatusRequest(
-            id=execution_id, patch=patch, expected_revision=expected_revision
-        )
-        return await self._call(self.executions.UpdateStatus, request, pb.Execution)
-
-    async def callback_token(self, execution_id: str) -> pb.CallbackToken:
-        return await self._call(
-            self.executions.GetCallbackToken,
-            pb.GetCallbackTokenRequest(id=execution_id),
-            pb.CallbackToken,
         )
 
     async def complete(
@@ -289,14 +301,6 @@ class Client:
         request.event.update(event)
         return await self._call(self.events.Publish, request, pb.PublishEventResponse)
 
-    async def subscribe(self, workflow_id: str, key: str) -> None:
-        subscription = pb.Subscription(workflow_id=workflow_id, key=key)
-        await self._call(self.events.Subscribe, subscription, pb.SubscriptionResponse)
-
-    async def unsubscribe(self, workflow_id: str, key: str) -> None:
-        subscription = pb.Subscription(workflow_id=workflow_id, key=key)
-        await self._call(self.events.Unsubscribe, subscription, pb.SubscriptionResponse)
-
     async def _call(self, method: Any, request: Any, response: type[R]) -> R:
         """Call `method`, turning gRPC errors into ApiError / ApiUnreachable."""
         try:
@@ -309,6 +313,69 @@ class Client:
             raise _translated(exc, self.address) from exc
         assert isinstance(result, response)
         return result
+
+
+class WorkerClient(Client):
+    """The platform's own workers: every client method, plus `WorkerService`.
+
+    It carries the worker credential (see `stigmer.credentials`); the API refuses the
+    worker-only methods to anyone else.
+    """
+
+    def __init__(self, address: str = "127.0.0.1:7234", **options: Any) -> None:
+        super().__init__(address, **options)
+        self.workers = pb_grpc.WorkerServiceStub(self._channel)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WorkerClient:
+        from stigmer.credentials import worker_token
+
+        return cls(
+            settings.address,
+            token=worker_token(settings),
+            tls_ca=settings.tls_ca,
+            tls=settings.tls,
+            allow_plaintext=settings.allow_plaintext,
+        )
+
+    async def callback_token(self, execution_id: str) -> pb.CallbackToken:
+        return await self._call(
+            self.workers.GetCallbackToken,
+            pb.GetCallbackTokenRequest(id=execution_id),
+            pb.CallbackToken,
+        )
+
+    async def begin(self, execution_id: str) -> pb.BeginResponse:
+        return await self._call(
+            self.workers.Begin, pb.BeginRequest(id=execution_id), pb.BeginResponse
+        )
+
+    async def report_progress(self, report: pb.ProgressReport) -> pb.ProgressAccepted:
+        return await self._call(self.workers.ReportProgress, report, pb.ProgressAccepted)
+
+    async def put_result(self, request: pb.PutResultRequest) -> pb.PutResultResponse:
+        return await self._call(self.workers.PutResult, request, pb.PutResultResponse)
+
+    async def record_ending(self, report: pb.EndingReport) -> pb.RecordEndingResponse:
+        return await self._call(self.workers.RecordEnding, report, pb.RecordEndingResponse)
+
+    async def record_callback(
+        self, execution_id: str, state: pb.CallbackState | None, *, heartbeat: bool = False
+    ) -> pb.Execution:
+        report = pb.CallbackReport(id=execution_id, state=state, heartbeat=heartbeat)
+        return await self._call(self.workers.RecordCallback, report, pb.Execution)
+
+    async def cancel_call(self, spec: pb.ExecutionSpec, reason: str) -> pb.Execution:
+        request = pb.CancelCallRequest(spec=spec, reason=reason)
+        return await self._call(self.workers.CancelCall, request, pb.Execution)
+
+    async def subscribe(self, workflow_id: str, key: str) -> None:
+        subscription = pb.Subscription(workflow_id=workflow_id, key=key)
+        await self._call(self.workers.Subscribe, subscription, pb.SubscriptionResponse)
+
+    async def unsubscribe(self, workflow_id: str, key: str) -> None:
+        subscription = pb.Subscription(workflow_id=workflow_id, key=key)
+        await self._call(self.workers.Unsubscribe, subscription, pb.SubscriptionResponse)
 
 
 class ApiError(RuntimeError):
@@ -331,6 +398,13 @@ def _translated(exc: grpc.aio.AioRpcError, address: str) -> Exception:
             f"cannot reach the Stigmer API at {address}; start it with `stigmer server`"
         )
     return ApiError(exc.code(), details)
+
+
+def _host(address: str) -> str:
+    """The host of `host:port`, `[v6]:port` or a bare host."""
+    if address.startswith("["):
+        return address[1 : address.index("]")]
+    return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
 
 
 def _definition_kind(kind: str) -> pb.DefinitionKind.ValueType:

@@ -50,11 +50,26 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Interface the API binds to.")
     port: int = Field(default=7234, description="API port.")
     api_token: SecretStr | None = Field(
-        default=None, description="Bearer token the API requires; required off loopback."
+        default=None,
+        description="The user token clients must send; required off loopback (empty: none).",
+    )
+    worker_token: SecretStr | None = Field(
+        default=None,
+        description="The worker credential; default the file `stigmer server` keeps.",
+    )
+    worker_token_file: Path | None = Field(
+        default=None, description="Where the worker credential is; default DATA_DIR/worker-token."
     )
     tls_cert: Path | None = Field(default=None, description="PEM certificate for the API.")
     tls_key: Path | None = Field(default=None, description="PEM private key for the API.")
     tls_ca: Path | None = Field(default=None, description="CA bundle clients trust for the API.")
+    tls: bool = Field(
+        default=False, description="Clients reach the API over TLS with the system's CAs."
+    )
+    allow_plaintext: bool = Field(
+        default=False,
+        description="Serve (or send a token) without TLS beyond loopback, on a trusted network.",
+    )
 
     # Store
     database_url: str | None = Field(
@@ -76,6 +91,9 @@ class Settings(BaseSettings):
 
     # Observability
     metrics_port: int = Field(default=9464, description="Prometheus endpoint; 0 turns it off.")
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Interface the metrics endpoint binds to."
+    )
     log_level: str = "INFO"
     log_format: Literal["console", "json"] = "console"
     stuck_after: timedelta = Field(
@@ -85,6 +103,10 @@ class Settings(BaseSettings):
     collect_interval: timedelta = Field(
         default=timedelta(seconds=15),
         description="How often the API recomputes the gauges of stored state and stuck calls.",
+    )
+    reconcile_interval: timedelta = Field(
+        default=timedelta(seconds=15),
+        description="How often the API checks quiet open executions against their Temporal runs.",
     )
     otlp_endpoint: str | None = Field(
         default=None, description="OTLP/gRPC collector for traces; unset: no tracing at all."
@@ -117,6 +139,12 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("api_token", "worker_token")
+    @classmethod
+    def _empty_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        """An empty (or blank) token is no token: it must never pass an access check."""
+        return value if value is not None and value.get_secret_value().strip() else None
 
     @property
     def resolved_database_url(self) -> str:

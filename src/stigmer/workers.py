@@ -1,7 +1,7 @@
 """Temporal workers for the three task queues, as one platform component.
 
 `stigmer server` runs all three; `stigmer worker --queue Q` runs one, so each queue can
-be scaled out on its own machines. Workers reach the API like any client.
+be scaled out on its own machines. Workers reach the API with the worker credential.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from stigmer.agents.runner import RunnerActivities
 from stigmer.agents.workflow import AgentExecutionWorkflow
-from stigmer.client import Client
+from stigmer.client import WorkerClient
 from stigmer.config import Settings, task_queue
 from stigmer.contract.temporal import connect_temporal
 from stigmer.engine.progress import ProgressActivities
@@ -26,8 +26,7 @@ from stigmer.engine.scheduling import ScheduledRunWorkflow
 from stigmer.engine.tasks.activities import CallActivities
 from stigmer.engine.workflow import WorkflowExecution
 from stigmer.handshake.caller import CallerActivities
-from stigmer.handshake.delivery import DeliveryActivities
-from stigmer.handshake.execution_side import BookkeepingActivities
+from stigmer.handshake.system_activities import SystemActivities
 
 log = structlog.get_logger("stigmer.workers")
 
@@ -41,18 +40,19 @@ def sandbox() -> SandboxedWorkflowRunner:
     )
 
 
-def build_worker(queue: str, temporal: TemporalClient, api: Client, settings: Settings) -> Worker:
+def build_worker(
+    queue: str, temporal: TemporalClient, api: WorkerClient, settings: Settings
+) -> Worker:
     """The worker of one queue (`engine`, `agents` or `runner`) of the platform `settings`
     describe: its queue prefix, its slots, its call activities' secrets and processes."""
     name = task_queue(queue, settings.queue_prefix)
     # Execution workflows (agent and workflow runs alike) begin, finish and deliver
     # their callback in local activities, so each worker that runs them has these.
-    delivery = DeliveryActivities(api, temporal)
-    bookkeeping = BookkeepingActivities(api)
+    system = SystemActivities(api, temporal)
     lifecycle: list[Callable[..., Any]] = [
-        delivery.deliver_callback,
-        bookkeeping.begin,
-        bookkeeping.finish,
+        system.begin,
+        system.finish,
+        system.deliver_callback,
     ]
     if queue == "engine":
         caller = CallerActivities(api)
@@ -82,10 +82,10 @@ def build_worker(queue: str, temporal: TemporalClient, api: Client, settings: Se
             temporal,
             task_queue=name,
             workflows=[AgentExecutionWorkflow],
-            activities=[*lifecycle, delivery.heartbeat_caller],
+            activities=[*lifecycle, system.heartbeat_caller],
             workflow_runner=sandbox(),
         )
-    runner = RunnerActivities(api)
+    runner = RunnerActivities(api, settings.result_size_budget)
     return Worker(
         temporal,
         task_queue=name,
@@ -104,7 +104,7 @@ class Workers:
             task_queue(queue)  # refuses an unknown kind
         self.settings = settings
         self.queues = list(queues)
-        self.api: Client | None = None
+        self.api: WorkerClient | None = None
         self.workers: list[Worker] = []
         self.tasks: list[asyncio.Task[Any]] = []
 
@@ -117,7 +117,7 @@ class Workers:
 
     async def start(self) -> None:
         temporal = await connect_temporal(self.settings)
-        self.api = Client.from_settings(self.settings)
+        self.api = WorkerClient.from_settings(self.settings)
         for queue in self.queues:
             worker = build_worker(queue, temporal, self.api, self.settings)
             self.workers.append(worker)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -126,6 +127,7 @@ class ProcessPlatform:
             STIGMER_METRICS_PORT="0",
             STIGMER_LOG_LEVEL="INFO",
             STIGMER_ADDRESS=self.address,
+            STIGMER_WORKER_TOKEN=secrets.token_urlsafe(24),
         )
         cli = ["-m", "stigmer.cli.main"]
         temporal = ["--temporal-address", temporal_address]

@@ -64,12 +64,18 @@ async def working_calls(platform: ProcessPlatform, workflow_ids: list[str]) -> l
     return [found[workflow_id] for workflow_id in workflow_ids]
 
 
-async def agents_done(platform: ProcessPlatform, call_ids: list[str], seconds: float) -> None:
-    """Until every agent has reported its result to the API."""
+async def agents_done(
+    platform: ProcessPlatform, call_ids: list[str], outputs: list[str], seconds: float
+) -> None:
+    """Until every agent has said its last word (the scripted agent says its output last,
+    then returns it to its workflow; the ending is recorded only after that)."""
 
     async def all_reported() -> bool:
         calls = [await platform.client.execution(call_id) for call_id in call_ids]
-        return all(call.status.output for call in calls)
+        return all(
+            call.status.messages and call.status.messages[-1].content == output
+            for call, output in zip(calls, outputs, strict=True)
+        )
 
     await eventually(all_reported, seconds=seconds)
 
@@ -225,7 +231,7 @@ async def test_calls_survive_a_restart_of_temporal(
             # Temporal stays down until the agents have finished (the API is still up to
             # hear their results), so the runner must report its completion to a
             # Temporal that comes back; well within the runner's 10 s heartbeat timeout.
-            await agents_done(platform, call_ids, seconds=10)
+            await agents_done(platform, call_ids, outputs, seconds=10)
             await temporal.start()  # same port, same data dir
             # LONG WAIT: workers and the API reconnect with backoff after Temporal returns.
             await assert_each_call_completed_once(platform, workflow_ids, outputs, seconds=60)
@@ -245,6 +251,6 @@ async def test_calls_survive_a_killed_engine_and_agents_worker(
     call_ids = await working_calls(platform, workflow_ids)
     platform.engine.kill()
     # The runner is still up: the agents finish while no worker can record it or call back.
-    await agents_done(platform, call_ids, seconds=20)
+    await agents_done(platform, call_ids, outputs, seconds=20)
     await platform.restart_worker(platform.engine)
     await assert_each_call_completed_once(platform, workflow_ids, outputs, seconds=40)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from stigmer.contract.limits import MAX_DEADLINE
 from stigmer.handshake import timeouts
 
 
@@ -29,6 +30,6 @@ def test_a_short_caller_shortens_the_deadline_and_keeps_time_to_deliver(
 
 def test_no_task_timeout_lets_the_caller_wait_for_the_longest_deadline() -> None:
     plan = timeouts.plan(None, None)
-    assert plan.caller_start_to_close > timeouts.MAX_DEADLINE
+    assert plan.caller_start_to_close > MAX_DEADLINE
     assert plan.caller_heartbeat_timeout == timeouts.DEFAULT_CALLER_HEARTBEAT
     assert timeouts.heartbeat_interval(None) == timeouts.DEFAULT_CALLER_HEARTBEAT / 3

@@ -57,7 +57,7 @@ async def test_no_response_or_log_line_holds_a_whole_token(
         for call in await children(client, run.execution.id):
             async for change in client.watch(call.id):
                 responses.append(change.SerializeToString())
-            tokens.append((await client.callback_token(call.id)).task_token)
+            tokens.append((await platform.worker.callback_token(call.id)).task_token)
             responses.append((await client.execution(call.id)).SerializeToString())
             responses.append((await client.result(call.id)).SerializeToString())
     listed = await client.list_executions()

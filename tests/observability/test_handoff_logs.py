@@ -32,7 +32,7 @@ async def test_each_handoff_is_one_event_with_its_fields(observed: Observed) -> 
         )
         await client.wait(run.execution.id)
         (call,) = await children(client, run.execution.id)
-        token = (await client.callback_token(call.id)).task_token
+        token = (await observed.platform.worker.callback_token(call.id)).task_token
         preview = (await client.execution(call.id)).status.callback.token_preview
     lines = [json.loads(line) for line in observed.logs.getvalue().splitlines() if line]
     raw = observed.logs.getvalue()

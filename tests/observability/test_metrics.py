@@ -11,12 +11,9 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from temporalio.testing import ActivityEnvironment
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, Client
-from stigmer.contract.temporal import connect_temporal
-from stigmer.handshake.delivery import Delivery, DeliveryActivities
 from tests.handshake.helpers import (
     SCRIPTED,
     agent_task,
@@ -33,6 +30,7 @@ NAME = re.compile(r"\b((?:stigmer|temporal)_[a-z0-9_]+)")
 
 async def run_calls(observed: Observed, client: Client) -> dict[str, str]:
     """Success, failure, cancellation, a caller gone and a token refused; their ids."""
+    worker = observed.platform.worker
     await client.apply("agent", "scripted", SCRIPTED)
     ok = await client.run_workflow(document=document(agent_task("ok", script(output="fine"))))
     bad = await client.run_workflow(document=document(agent_task("bad", script(fail="boom"))))
@@ -46,25 +44,39 @@ async def run_calls(observed: Observed, client: Client) -> dict[str, str]:
         return value(found, "stigmer_pending_calls", kind="agent", target="scripted") >= 1
 
     await eventually(pending_counted)
+    await worker.report_progress(
+        pb.ProgressReport(id=slow_call.id, usage=pb.Usage(input_tokens=120, output_tokens=30))
+    )
     async with contextlib.aclosing(client.watch(slow_call.id)) as watching:
         async for _ in watching:
             break  # a watcher hanging up before the end
     await client.cancel(slow_call.id, reason="test")
     await client.wait(slow.execution.id)
     ok_call = await one_child(client, ok.execution.id)
-    delivery = DeliveryActivities(client, await connect_temporal(observed.platform.settings))
-    again = await ActivityEnvironment().run(delivery.deliver_callback, Delivery(ok_call.id))
-    assert again == "caller_gone"
-    refused = await client.run_agent(
+    # A caller that is gone: the token of a call that has finished, handed over again.
+    finished = await worker.callback_token(ok_call.id)
+    gone = await worker.run_agent(
+        "scripted",
+        script(output="too late"),
+        idempotency_key="metrics-gone",
+        callback=pb.CallbackRef(
+            task_token=finished.task_token,
+            workflow_id=finished.workflow_id,
+            run_id=finished.run_id,
+            activity_id=finished.activity_id,
+            attempt=finished.attempt,
+        ),
+    )
+    assert (await client.wait(gone.execution.id)).status.callback.outcome == (
+        pb.CALLBACK_CALLER_GONE
+    )
+    refused = await worker.run_agent(
         "scripted",
         script(output="x"),
         idempotency_key="metrics-bad-token",
         callback=pb.CallbackRef(task_token=b"\x00not-a-token", workflow_id="nobody"),
     )
     await client.wait(refused.execution.id)
-    await client.update_status(
-        ok_call.id, pb.StatusPatch(usage=pb.Usage(input_tokens=120, output_tokens=30))
-    )
     with pytest.raises(ApiError):
         await client.execution("aex-missing")
     return {"ok": ok.execution.id, "slow": slow_call.id}
@@ -101,7 +113,7 @@ async def test_each_ending_is_counted_on_the_endpoint(observed: Observed) -> Non
     assert added("stigmer_api_requests_total", method="Watch", code="CANCELLED") >= 1
     assert added("stigmer_api_requests_total", method="Watch", code="UNKNOWN") == 0
     # Gauges of stored state: this platform's store alone.
-    assert value(after, "stigmer_executions", kind="agent", phase="COMPLETED") == 2
+    assert value(after, "stigmer_executions", kind="agent", phase="COMPLETED") == 3
     assert value(after, "stigmer_executions", kind="agent", phase="FAILED") == 1
     assert value(after, "stigmer_executions", kind="workflow", phase="FAILED") == 2
     assert value(after, "stigmer_pending_calls", kind="agent") == 0

@@ -59,11 +59,20 @@ async def without_temporal(tmp_path: Path) -> AsyncIterator[Settings]:
 
 
 def test_listening_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
-    settings = api_settings(tmp_path / "data", host="0.0.0.0")
-    with pytest.raises(AccessError, match=r"0\.0\.0\.0.*without a token.*STIGMER_API_TOKEN"):
-        ApiServer(settings)
+    for token in (None, "", "  "):
+        settings = api_settings(tmp_path / "data", host="0.0.0.0", api_token=token)
+        with pytest.raises(AccessError, match=r"0\.0\.0\.0.*without a token.*STIGMER_API_TOKEN"):
+            ApiServer(settings)
     assert not (tmp_path / "data").exists()
-    ApiServer(api_settings(tmp_path / "data", host="0.0.0.0", api_token=TOKEN))
+
+
+def test_listening_beyond_loopback_needs_tls_or_the_plaintext_opt_in(tmp_path: Path) -> None:
+    settings = api_settings(tmp_path / "data", host="0.0.0.0", api_token=TOKEN)
+    with pytest.raises(AccessError, match=r"plaintext on 0\.0\.0\.0.*--allow-plaintext"):
+        ApiServer(settings)
+    ApiServer(
+        api_settings(tmp_path / "data", host="0.0.0.0", api_token=TOKEN, allow_plaintext=True)
+    )
 
 
 async def test_calls_without_the_token_are_unauthenticated(guarded: Settings) -> None:

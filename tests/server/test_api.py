@@ -17,7 +17,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
-from stigmer.client import ApiError, ApiUnreachable, Client
+from stigmer.client import ApiError, ApiUnreachable, Client, WorkerClient
 from stigmer.local.embedded import free_port
 from tests.conftest import Platform
 
@@ -186,7 +186,7 @@ async def test_create_without_an_agent_names_the_field(platform: Platform) -> No
 async def test_create_with_a_callback_needs_an_idempotency_key(platform: Platform) -> None:
     await platform.client.apply("agent", "helper", SCRIPTED)
     callback = pb.CallbackRef(task_token=FAKE_TOKEN, workflow_id="caller", activity_id="1")
-    code, message = await failure(platform.client.run_agent("helper", "hi", callback=callback))
+    code, message = await failure(platform.worker.run_agent("helper", "hi", callback=callback))
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert message.startswith("spec.idempotency_key")
     assert (await platform.client.list_executions()).executions == []
@@ -206,18 +206,20 @@ async def test_unknown_execution_is_not_found(platform: Platform) -> None:
 async def test_the_callback_token_is_never_returned(
     platform: Platform, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    client = platform.client
+    """Only the platform's workers hand a token over, and only they read it back; no
+    answer a client gets carries it, and no log line shows it."""
+    client, worker = platform.client, platform.worker
     await client.apply("agent", "helper", SCRIPTED)
     callback = pb.CallbackRef(
         task_token=FAKE_TOKEN, workflow_id="caller", activity_id="7", attempt=1
     )
-    created = await client.run_agent("helper", "hi", idempotency_key="caller/7", callback=callback)
+    created = await worker.run_agent("helper", "hi", idempotency_key="caller/7", callback=callback)
     assert created.created
     execution_id = created.execution.id
     assert created.execution.status.callback.token_preview.startswith("tok_")
     responses: list[Message] = [created]
 
-    retried = await client.run_agent("helper", "hi", idempotency_key="caller/7", callback=callback)
+    retried = await worker.run_agent("helper", "hi", idempotency_key="caller/7", callback=callback)
     assert not retried.created and retried.execution.id == execution_id
     responses.append(retried)
 
@@ -228,13 +230,32 @@ async def test_the_callback_token_is_never_returned(
     responses.append(await client.list_executions())
     responses.append(await client.list_executions(idempotency_key="caller/7"))
     responses.append(await client.result(execution_id))
+    responses.append(await client.list_stuck())
     for response in responses:
         assert_no_token(response)
     logged = capfd.readouterr()
     assert "execution created" in logged.out + logged.err
     assert "RECOGNIZABLE-FAKE" not in logged.out + logged.err
-    # It was stored all the same: the workers' own call hands it back.
-    assert (await client.callback_token(execution_id)).task_token == FAKE_TOKEN
+    # A client cannot ask for it: only a worker, with the worker credential, reads it.
+    as_client = WorkerClient(platform.settings.address)
+    try:
+        code, message = await failure(as_client.callback_token(execution_id))
+    finally:
+        await as_client.close()
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert "worker credential" in message
+    assert (await worker.callback_token(execution_id)).task_token == FAKE_TOKEN
+
+
+async def test_a_client_cannot_hand_over_a_token(platform: Platform) -> None:
+    await platform.client.apply("agent", "helper", SCRIPTED)
+    callback = pb.CallbackRef(task_token=FAKE_TOKEN, workflow_id="caller", activity_id="1")
+    code, message = await failure(
+        platform.client.run_agent("helper", "hi", idempotency_key="c/1", callback=callback)
+    )
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    assert message.startswith("callback:")
+    assert (await platform.client.list_executions()).executions == []
 
 
 async def test_watch_streams_each_status_change(platform: Platform) -> None:
@@ -258,21 +279,25 @@ async def test_watch_streams_each_status_change(platform: Platform) -> None:
     assert [u.revision for u in resumed] == [seen[-1].revision]
 
 
-async def test_update_status_refuses_to_rewrite_a_finished_execution(platform: Platform) -> None:
+async def test_an_ended_execution_keeps_its_end(platform: Platform) -> None:
+    """A second ending changes nothing and says so; progress after the end is refused."""
     await platform.client.apply("agent", "helper", SCRIPTED)
     created = await platform.client.run_agent("helper", "hi")
     async with asyncio.timeout(WAIT):
         done = await platform.client.wait(created.execution.id)
+    again = await platform.worker.record_ending(
+        pb.EndingReport(id=done.id, phase=pb.FAILED, output="rewritten")
+    )
+    assert not again.recorded
+    assert again.execution.status.phase == pb.COMPLETED
+    assert again.execution.status.output == "echo: hi"
     code, message = await failure(
-        platform.client.update_status(done.id, pb.StatusPatch(phase=pb.FAILED))
+        platform.worker.report_progress(
+            pb.ProgressReport(id=done.id, append_messages=[pb.AgentMessage(content="late")])
+        )
     )
     assert code == grpc.StatusCode.FAILED_PRECONDITION
-    assert "already COMPLETED; it cannot become FAILED" in message
-    code, message = await failure(
-        platform.client.update_status(done.id, pb.StatusPatch(output="x"), done.revision - 1)
-    )
-    assert code == grpc.StatusCode.ABORTED
-    assert f"at revision {done.revision}, not {done.revision - 1}" in message
+    assert "already COMPLETED" in message
     assert (await platform.client.execution(done.id)).status.phase == pb.COMPLETED
 
 

@@ -14,8 +14,9 @@ from sqlalchemy import inspect, select, text
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.resources.definitions import content_version
-from stigmer.resources.executions import TransitionError, apply_patch, new_id
+from stigmer.resources.executions import TransitionError, add_progress, begin, end, new_id
 from stigmer.store.database import Conflict, NotFound
+from stigmer.store.results import StoredResult
 from stigmer.store.store import Store
 from stigmer.store.tables import ExecutionRow
 from stigmer.store.tokens import StoredToken
@@ -44,12 +45,18 @@ def token(attempt: int) -> StoredToken:
     return StoredToken(f"SECRET-TOKEN-attempt-{attempt}".encode(), attempt, "default")
 
 
-def patch_of(**fields: object) -> pb.StatusPatch:
-    return pb.StatusPatch(**fields)  # type: ignore[arg-type]
+async def finish(
+    store: Store, execution_id: str, phase: pb.Phase.ValueType, output: str = ""
+) -> pb.Execution:
+    report = pb.EndingReport(id=execution_id, phase=phase, output=output)
+    return await store.executions.update(execution_id, lambda status: end(status, report))
 
 
-async def update(store: Store, execution_id: str, patch: pb.StatusPatch) -> pb.Execution:
-    return await store.executions.update(execution_id, lambda status: apply_patch(status, patch))
+async def report(store: Store, execution_id: str, **fields: object) -> pb.Execution:
+    progress = pb.ProgressReport(id=execution_id, **fields)  # type: ignore[arg-type]
+    return await store.executions.update(
+        execution_id, lambda status: add_progress(status, progress)
+    )
 
 
 # ------------------------------------------------------------------- opening
@@ -249,7 +256,7 @@ async def test_a_newer_attempt_rotates_the_token_an_older_one_does_not(store: St
 
 async def test_a_finished_execution_is_not_rotated(store: Store) -> None:
     first, _ = await store.executions.create(agent_execution("k", attempt=1), token(1))
-    await update(store, first.id, patch_of(phase=pb.COMPLETED, output="done"))
+    await finish(store, first.id, pb.COMPLETED, "done")
     found, created = await store.executions.create(agent_execution("k", attempt=2), token(2))
     assert not created
     assert found.status.phase == pb.COMPLETED and found.status.output == "done"
@@ -278,7 +285,7 @@ async def test_concurrent_writers_lose_no_update(store: Store) -> None:
 
     async def append(index: int) -> None:
         message = pb.AgentMessage(role="assistant", content=f"message {index}")
-        await update(store, created.id, patch_of(append_messages=[message]))
+        await report(store, created.id, append_messages=[message])
 
     await asyncio.wait_for(asyncio.gather(*(append(i) for i in range(writers))), 60)
     final = await store.executions.get(created.id)
@@ -289,32 +296,30 @@ async def test_concurrent_writers_lose_no_update(store: Store) -> None:
 
 async def test_expected_revision_mismatch_is_a_conflict(store: Store) -> None:
     created, _ = await store.executions.create(agent_execution(), None)
-    moved = await update(store, created.id, patch_of(phase=pb.IN_PROGRESS))
+    moved = await store.executions.update(created.id, begin)
     assert moved.revision == 2
+    late = pb.EndingReport(id=created.id, phase=pb.COMPLETED, output="late")
     with pytest.raises(Conflict, match="at revision 2, not 1"):
-        await store.executions.update(
-            created.id, lambda status: apply_patch(status, patch_of(output="late")), 1
-        )
-    done = await store.executions.update(
-        created.id, lambda status: apply_patch(status, patch_of(output="on time")), 2
-    )
+        await store.executions.update(created.id, lambda status: end(status, late), 1)
+    on_time = pb.EndingReport(id=created.id, phase=pb.COMPLETED, output="on time")
+    done = await store.executions.update(created.id, lambda status: end(status, on_time), 2)
     assert done.revision == 3 and done.status.output == "on time"
     with pytest.raises(NotFound):
-        await update(store, "aex-missing", patch_of(output="x"))
+        await finish(store, "aex-missing", pb.COMPLETED)
 
 
 async def test_a_finished_phase_cannot_change(store: Store) -> None:
     created, _ = await store.executions.create(agent_execution(), None)
-    done = await update(store, created.id, patch_of(phase=pb.COMPLETED, output="the answer"))
+    done = await finish(store, created.id, pb.COMPLETED, "the answer")
     assert done.status.HasField("finished_at")
+    again = await finish(store, created.id, pb.FAILED, "rewritten")
+    assert again.status.phase == pb.COMPLETED and again.status.output == "the answer"
     with pytest.raises(TransitionError, match="already COMPLETED"):
-        await update(store, created.id, patch_of(phase=pb.FAILED))
-    late = await update(store, created.id, patch_of(output="rewritten", usage=pb.Usage(requests=2)))
+        await report(store, created.id, usage=pb.Usage(requests=2))
     after = await store.executions.get(created.id)
     assert after.status.phase == pb.COMPLETED
     assert after.status.output == "the answer"
-    assert after.status.usage.requests == 2
-    assert late.revision == done.revision + 1
+    assert not after.status.HasField("usage")
 
 
 async def test_large_results_are_stored_apart(store: Store) -> None:
@@ -322,7 +327,16 @@ async def test_large_results_are_stored_apart(store: Store) -> None:
     assert await store.results.get(created.id) is None
     output = "x" * (3 * 1024 * 1024)
     structured = {"rows": [{"index": i, "text": "y" * 100} for i in range(5000)]}
-    await store.results.put(created.id, output, structured)
-    assert await store.results.get(created.id) == (output, structured)
-    await store.results.put(created.id, "smaller", [1, 2])
-    assert await store.results.get(created.id) == ("smaller", [1, 2])
+    ref = f"executions/{created.id}/result"
+    large = pb.EndingReport(id=created.id, phase=pb.COMPLETED, result_ref=ref)
+    ended = await store.executions.update(
+        created.id, lambda status: end(status, large), result=StoredResult(output, structured)
+    )
+    assert ended.status.result_ref == ref and not ended.status.output
+    assert await store.results.get(created.id) == StoredResult(output, structured)
+    # An ended execution keeps the result it ended with, whatever comes later.
+    other = pb.EndingReport(id=created.id, phase=pb.COMPLETED, result_ref=ref)
+    await store.executions.update(
+        created.id, lambda status: end(status, other), result=StoredResult("smaller", [1, 2])
+    )
+    assert await store.results.get(created.id) == StoredResult(output, structured)

@@ -1,29 +1,56 @@
 """How a running agent reports progress: messages, todos and usage, redacted, as they happen.
 
-Every report is one status update through the API, so `stigmer executions watch` and
-`stigmer agent run --follow` see it at once.
+Reports are queued and sent in order by one background sender, batched into a single
+report when several are waiting, so the agent never waits on the API and a slow or
+unreachable API never fails the agent. The sender retries with capped backoff; while the
+API stays unreachable it keeps at most `MAX_QUEUED` messages, dropping the oldest, and
+the next report that gets through says how many were dropped. Reports carry the runner's
+attempt: once a newer attempt has taken over, the API refuses them and this attempt
+learns it is superseded.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import grpc
+import structlog
 from google.protobuf import json_format
 
 from stigmer.agents.secrets import Redactor
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import Client
+from stigmer.client import ApiError, ApiUnreachable, WorkerClient
+
+log = structlog.get_logger("stigmer.agents")
 
 TODO_STATUSES = ("pending", "in_progress", "completed")
+MAX_QUEUED = 1000
+"""Messages kept while the API is unreachable; older ones are dropped past this."""
+RETRY_FIRST, RETRY_CAP = 0.5, 5.0
 
 
 class Reporter:
-    def __init__(self, api: Client, execution_id: str, redactor: Redactor) -> None:
+    def __init__(
+        self, api: WorkerClient, execution_id: str, attempt: int, redactor: Redactor
+    ) -> None:
         self.api = api
         self.execution_id = execution_id
+        self.attempt = attempt
         self.redactor = redactor
+        self.usage_total: pb.Usage | None = None
+        self.fenced = asyncio.Event()
+        """Set once the API takes no more reports of this attempt (superseded, or ended)."""
+        self._waiting = _Batch()
+        self._refused = 0
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._sender: asyncio.Task[None] | None = None
 
     async def message(
         self, content: str, *, role: str = "assistant", tool_name: str = "", data: Any = None
@@ -31,28 +58,145 @@ class Reporter:
         entry = pb.AgentMessage(role=role, content=self.redactor.text(content), tool_name=tool_name)
         if data is not None:
             json_format.ParseDict(self.redactor.data(data), entry.data)
-        await self.api.update_status(self.execution_id, pb.StatusPatch(append_messages=[entry]))
+        entry.at.GetCurrentTime()
+        self._waiting.messages.append(entry)
+        self._queued()
 
     async def todos(self, items: Sequence[Mapping[str, str]]) -> None:
         """Replace the todo list; each item has `content` and `status`."""
-        todos = [
+        self._waiting.todos = [
             pb.Todo(content=self.redactor.text(i["content"]), status=i.get("status", "pending"))
             for i in items
         ]
-        await self.api.update_status(
-            self.execution_id, pb.StatusPatch(todos=todos, replace_todos=True)
-        )
+        self._queued()
 
     async def usage(self, usage: pb.Usage) -> None:
         """The execution's usage so far (a total, not an increment)."""
-        await self.api.update_status(self.execution_id, pb.StatusPatch(usage=usage))
+        self.usage_total = pb.Usage()
+        self.usage_total.CopyFrom(usage)
+        self._waiting.usage = self.usage_total
+        self._queued()
 
-    async def result(self, result: str | dict[str, Any]) -> None:
-        """The agent's final text, or its structured result (with its JSON as the text)."""
+    def result(self, result: str | dict[str, Any]) -> tuple[str, Any, bool]:
+        """The agent's final text and structured result (with its JSON as the text), redacted."""
         if isinstance(result, dict):
             structured = self.redactor.data(result)
-            patch = pb.StatusPatch(output=json.dumps(structured, ensure_ascii=False))
-            json_format.ParseDict(structured, patch.structured)
-        else:
-            patch = pb.StatusPatch(output=self.redactor.text(str(result)))
-        await self.api.update_status(self.execution_id, patch)
+            return json.dumps(structured, ensure_ascii=False), structured, True
+        return self.redactor.text(str(result)), None, False
+
+    def start(self) -> None:
+        self._sender = asyncio.create_task(self._send_loop(), name="progress")
+
+    async def close(self, seconds: float) -> list[str]:
+        """Send what is queued within `seconds`, then stop; notes on what could not be sent."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._idle.wait()
+        if self._sender is not None:
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
+        notes: list[str] = []
+        unsent = len(self._waiting.messages) + self._waiting.dropped
+        if unsent and not self.fenced.is_set():
+            notes.append(
+                f"{unsent} progress message(s) could not be recorded while the API "
+                "was unreachable and were dropped"
+            )
+        if self._refused:
+            notes.append(f"{self._refused} progress report(s) were refused by the API and dropped")
+        return notes
+
+    def _queued(self) -> None:
+        if self.fenced.is_set():
+            self._waiting = _Batch()
+            return
+        self._waiting.trim()
+        self._idle.clear()
+        self._wake.set()
+
+    async def _send_loop(self) -> None:
+        delay = RETRY_FIRST
+        while True:
+            if self._waiting.empty():
+                self._idle.set()
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            batch, self._waiting = self._waiting, _Batch()
+            try:
+                await self.api.report_progress(batch.report(self.execution_id, self.attempt))
+            except (ApiUnreachable, ApiError) as exc:
+                if isinstance(exc, ApiError) and exc.code == grpc.StatusCode.FAILED_PRECONDITION:
+                    log.info("progress refused", execution_id=self.execution_id, reason=str(exc))
+                    self.fenced.set()
+                    self._waiting = _Batch()
+                    continue
+                if isinstance(exc, ApiUnreachable) or exc.code in _TRANSIENT:
+                    self._waiting = batch.followed_by(self._waiting)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RETRY_CAP)
+                    continue
+                log.warning(
+                    "progress report refused", execution_id=self.execution_id, error=str(exc)
+                )
+                self._refused += 1
+            delay = RETRY_FIRST
+
+
+class _Batch:
+    """Reports waiting to be sent, merged: messages in order, the latest todos and usage."""
+
+    def __init__(self) -> None:
+        self.messages: deque[pb.AgentMessage] = deque()
+        self.todos: list[pb.Todo] | None = None
+        self.usage: pb.Usage | None = None
+        self.dropped = 0
+
+    def empty(self) -> bool:
+        return not (self.messages or self.dropped or self.todos is not None or self.usage)
+
+    def trim(self) -> None:
+        while len(self.messages) > MAX_QUEUED:
+            self.messages.popleft()
+            self.dropped += 1
+
+    def followed_by(self, later: _Batch) -> _Batch:
+        """This batch (not sent) with what was queued after it: later values win."""
+        merged = _Batch()
+        merged.messages = self.messages + later.messages
+        merged.todos = later.todos if later.todos is not None else self.todos
+        merged.usage = later.usage or self.usage
+        merged.dropped = self.dropped + later.dropped
+        merged.trim()
+        return merged
+
+    def report(self, execution_id: str, attempt: int) -> pb.ProgressReport:
+        report = pb.ProgressReport(id=execution_id, attempt=attempt)
+        if self.dropped:
+            note = report.append_messages.add(
+                role="system",
+                content=f"{self.dropped} progress message(s) were dropped while the API "
+                "was unreachable",
+            )
+            note.at.GetCurrentTime()
+        report.append_messages.extend(self.messages)
+        if self.todos is not None:
+            report.todos.extend(self.todos)
+            report.replace_todos = True
+        if self.usage is not None:
+            report.usage.CopyFrom(self.usage)
+        return report
+
+
+_TRANSIENT = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.CANCELLED,
+    }
+)

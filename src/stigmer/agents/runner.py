@@ -6,6 +6,12 @@ keeping what was already recorded. Cancellation arrives through the heartbeat an
 asyncio cancellation of this activity: it stops the agent's code or model loop at its
 next await, an open provider request included.
 
+The agent's result is returned to the execution's workflow, where Temporal keeps it:
+nothing is recorded from here but progress, so an API that is down when the agent ends
+loses nothing and runs nothing again. A result over the size budget is stored through
+the API first and returned by reference. Every report carries the attempt, so a runner
+that a newer attempt replaced is refused and stops.
+
 Secrets named by the agent are resolved here, at execution time, and every report,
 result, error and log line of the run is redacted of them.
 """
@@ -13,12 +19,16 @@ result, error and log line of the run is redacted of them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
+import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
+import grpc
 import structlog
+from google.protobuf import json_format
 from temporalio import activity
 
 from stigmer.agents import errors
@@ -33,7 +43,8 @@ from stigmer.agents.secrets import (
 )
 from stigmer.agents.workflow import RUNNER_HEARTBEAT_TIMEOUT
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import ApiError, ApiUnreachable, Client
+from stigmer.client import ApiError, ApiUnreachable, WorkerClient
+from stigmer.contract.inputs import AgentResult
 from stigmer.contract.names import RUN_AGENT_ACTIVITY
 from stigmer.contract.problems import Fault
 from stigmer.resources.agent import AgentSpec
@@ -42,7 +53,20 @@ from stigmer.resources.values import to_json
 log = structlog.get_logger("stigmer.agents")
 
 Entrypoint = Callable[[str, AgentContext], Awaitable[str | dict[str, Any]]]
+T = TypeVar("T")
 HEARTBEAT_EVERY = RUNNER_HEARTBEAT_TIMEOUT.total_seconds() / 4
+FLUSH_SECONDS = 10.0
+"""How long a finished agent waits for its last progress reports to be sent."""
+API_RETRY_CAP = 30.0
+FINAL_CODES = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.FAILED_PRECONDITION,
+    }
+)
 
 
 def load_entrypoint(reference: str) -> Entrypoint:
@@ -57,23 +81,20 @@ def load_entrypoint(reference: str) -> Entrypoint:
 
 
 class RunnerActivities:
-    def __init__(self, api: Client, secrets: SecretSource | None = None) -> None:
+    def __init__(
+        self, api: WorkerClient, result_size_budget: int, secrets: SecretSource | None = None
+    ) -> None:
         self.api = api
+        self.budget = result_size_budget
         self.secrets: SecretSource = secrets or EnvironmentSecrets()
 
     @activity.defn(name=RUN_AGENT_ACTIVITY)
-    async def run_agent(self, execution_id: str) -> None:
+    async def run_agent(self, execution_id: str) -> AgentResult:
         attempt = activity.info().attempt
-        execution = await self.api.execution(execution_id)
-        call = execution.spec.agent
-        definition = await self.api.get("agent", call.agent, call.agent_version)
-        spec = AgentSpec.model_validate(to_json(definition.spec))
         redactor = Redactor()
-        reporter = Reporter(self.api, execution_id, redactor)
-        log.info("agent running", execution_id=execution_id, agent=call.agent, attempt=attempt)
         beating = asyncio.create_task(_heartbeat())
         try:
-            result = await self._run(spec, execution, attempt, reporter)
+            return await self._attempt(execution_id, attempt, redactor)
         except asyncio.CancelledError:
             log.info("agent cancelled", execution_id=execution_id)
             raise
@@ -83,7 +104,56 @@ class RunnerActivities:
             raise failure from None
         finally:
             beating.cancel()
-        await reporter.result(result)
+
+    async def _attempt(self, execution_id: str, attempt: int, redactor: Redactor) -> AgentResult:
+        execution = await _patiently(lambda: self.api.execution(execution_id))
+        call = execution.spec.agent
+        definition = await _patiently(lambda: self.api.get("agent", call.agent, call.agent_version))
+        spec = AgentSpec.model_validate(to_json(definition.spec))
+        reporter = Reporter(self.api, execution_id, attempt, redactor)
+        reporter.start()
+        log.info("agent running", execution_id=execution_id, agent=call.agent, attempt=attempt)
+        try:
+            output, structured, has_structured = await self._run_fenced(
+                spec, execution, attempt, reporter
+            )
+        except asyncio.CancelledError:
+            await reporter.close(0)
+            raise
+        except BaseException:
+            await reporter.close(FLUSH_SECONDS)  # the last steps before a failure still show
+            raise
+        result = AgentResult(
+            attempt,
+            output=output,
+            structured=structured,
+            has_structured=has_structured,
+            usage=_usage(reporter.usage_total),
+            notes=await reporter.close(FLUSH_SECONDS),
+        )
+        return await self._by_reference_if_large(execution_id, result)
+
+    async def _run_fenced(
+        self, spec: AgentSpec, execution: pb.Execution, attempt: int, reporter: Reporter
+    ) -> tuple[str, Any, bool]:
+        """Run the agent; stop it if this attempt is cancelled, or a newer attempt takes
+        the execution over."""
+        work = asyncio.create_task(self._run(spec, execution, attempt, reporter))
+        fenced = asyncio.create_task(reporter.fenced.wait())
+        try:
+            await asyncio.wait([work, fenced], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            fenced.cancel()
+            if not work.done():
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await work
+        if work.cancelled():
+            raise errors.runtime(
+                "Runner superseded",
+                f"attempt {attempt} was replaced by a newer attempt or the execution ended",
+            )
+        return reporter.result(work.result())
 
     async def _run(
         self, spec: AgentSpec, execution: pb.Execution, attempt: int, reporter: Reporter
@@ -104,8 +174,6 @@ class RunnerActivities:
             ctx = AgentContext(execution.id, call.agent, env, attempt, reporter)
             try:
                 return await entrypoint(call.message, ctx)
-            except (ApiError, ApiUnreachable):
-                raise  # the platform, not the agent: retried by starting over
             except Exception as exc:
                 raise errors.runtime("Agent failed", f"{type(exc).__name__}: {exc}") from None
         # Imported on the first model run only: the model libraries take seconds to load,
@@ -123,10 +191,49 @@ class RunnerActivities:
                 reporter=reporter,
                 usage_so_far=execution.status.usage,
             )
-        except (ApiError, ApiUnreachable):
-            raise
         except Exception as exc:
             raise runtime.typed_error(exc) from None
+
+    async def _by_reference_if_large(self, execution_id: str, result: AgentResult) -> AgentResult:
+        """Keep a result over the budget apart, so Temporal carries only its reference."""
+        size = len(result.output.encode()) + (
+            len(json.dumps(result.structured).encode()) if result.has_structured else 0
+        )
+        if size <= self.budget:
+            return result
+        request = pb.PutResultRequest(id=execution_id, attempt=result.attempt, output=result.output)
+        if result.has_structured:
+            json_format.ParseDict(result.structured, request.structured)
+        response = await _patiently(lambda: self.api.put_result(request))
+        result.result_ref = response.result_ref
+        result.output, result.structured, result.has_structured = "", None, False
+        return result
+
+
+async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
+    """An API call retried with capped backoff while the API is unreachable; the activity's
+    own timeout bounds it, and its heartbeat keeps it alive meanwhile."""
+    delay = 1.0
+    while True:
+        try:
+            return await call()
+        except ApiUnreachable:
+            pass
+        except ApiError as exc:
+            if exc.code in FINAL_CODES:
+                raise errors.runtime("Agent run refused by the API", str(exc)) from None
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, API_RETRY_CAP)
+
+
+def _usage(usage: pb.Usage | None) -> dict[str, int] | None:
+    if usage is None:
+        return None
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "requests": usage.requests,
+    }
 
 
 async def _heartbeat() -> None:

@@ -8,31 +8,34 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from stigmer.config import sibling_queue
-from stigmer.contract.inputs import AgentExecutionInput
+from stigmer.contract.inputs import AgentExecutionInput, AgentResult, Ending
 from stigmer.contract.names import AGENT_EXECUTION_WORKFLOW, RUN_AGENT_ACTIVITY
-from stigmer.handshake.execution_side import ExecutionPlan, run_as_execution
+from stigmer.handshake import ending as endings
+from stigmer.handshake.execution_side import run_as_execution
 
 RUNNER_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 """A runner that stops heartbeating this long is taken for dead and the run is retried."""
 RUNNER_ATTEMPTS = 5
+"""Runs of the agent before a runner that keeps dying fails the execution."""
 
 
 @workflow.defn(name=AGENT_EXECUTION_WORKFLOW)
 class AgentExecutionWorkflow:
     @workflow.run
-    async def run(self, input: AgentExecutionInput) -> None:
-        async def run_agent(plan: ExecutionPlan) -> None:
-            await workflow.execute_activity(
+    async def run(self, input: AgentExecutionInput) -> Ending:
+        async def run_agent() -> Ending:
+            result: AgentResult = await workflow.execute_activity(
                 RUN_AGENT_ACTIVITY,
                 input.execution_id,
+                result_type=AgentResult,
                 task_queue=sibling_queue(workflow.info().task_queue, "runner"),
-                start_to_close_timeout=timedelta(seconds=plan.deadline_seconds),
+                start_to_close_timeout=timedelta(seconds=input.plan.deadline_seconds),
                 heartbeat_timeout=RUNNER_HEARTBEAT_TIMEOUT,
                 retry_policy=RetryPolicy(
-                    maximum_attempts=RUNNER_ATTEMPTS,
-                    initial_interval=timedelta(seconds=1),
+                    maximum_attempts=RUNNER_ATTEMPTS, initial_interval=timedelta(seconds=1)
                 ),
                 cancellation_type=workflow.ActivityCancellationType.TRY_CANCEL,
             )
+            return endings.completed(input.execution_id, result)
 
-        await run_as_execution(input.execution_id, run_agent, returns_output=False)
+        return await run_as_execution(input.execution_id, input.plan, run_agent)

@@ -9,7 +9,7 @@ from typing import TypeVar
 import typer
 
 from stigmer.cli.render import errors
-from stigmer.client import ApiError, ApiUnreachable, Client
+from stigmer.client import ApiError, ApiUnreachable, Client, PlaintextRefused
 from stigmer.config import load_settings
 
 T = TypeVar("T")
@@ -28,6 +28,9 @@ def call_api(ctx: typer.Context, work: Callable[[Client], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(run())
+    except PlaintextRefused as exc:
+        errors.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
     except ApiUnreachable as exc:
         errors.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None

@@ -204,7 +204,9 @@ def cancel_execution(
     reason: Annotated[str, typer.Option(help="Recorded with the cancellation.")] = "",
 ) -> None:
     """Cancel an execution; its caller's task fails with a cancellation error."""
-    execution = call_api(ctx, lambda client: client.cancel(execution_id, reason))
+    execution = call_api(
+        ctx, lambda client: client.cancel(execution_id, reason, operator=operator())
+    )
     console.print(f"{execution.id}: cancel requested ({phase(execution)})")
 
 

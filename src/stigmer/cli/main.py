@@ -34,8 +34,25 @@ def main(
     tls_ca: Annotated[
         Path | None, typer.Option(help="CA bundle to trust for a TLS API.", envvar="STIGMER_TLS_CA")
     ] = None,
+    tls: Annotated[
+        bool | None,
+        typer.Option(help="Reach the API over TLS with the system's CAs.", envvar="STIGMER_TLS"),
+    ] = None,
+    allow_plaintext: Annotated[
+        bool | None,
+        typer.Option(
+            help="Send the token without TLS to an API beyond this machine (trusted networks).",
+            envvar="STIGMER_ALLOW_PLAINTEXT",
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = {"address": address, "api_token": token, "tls_ca": tls_ca}
+    ctx.obj = {
+        "address": address,
+        "api_token": token,
+        "tls_ca": tls_ca,
+        "tls": tls,
+        "allow_plaintext": allow_plaintext,
+    }
 
 
 def register(*modules: Any) -> None:

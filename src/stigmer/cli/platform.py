@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import SecretStr
 
 from stigmer.config import QUEUE_KINDS, Settings, load_settings
+from stigmer.credentials import worker_token
 from stigmer.local.supervisor import Component, serve
 from stigmer.observability.endpoint import MetricsEndpoint
 from stigmer.observability.logs import configure_logging
@@ -31,6 +33,9 @@ def server(
     temporal_port: Annotated[int | None, typer.Option(help="Embedded Temporal port.")] = None,
     temporal_ui_port: Annotated[int | None, typer.Option(help="Temporal UI port.")] = None,
     metrics_port: Annotated[int | None, typer.Option(help="Metrics port; 0 turns it off.")] = None,
+    metrics_host: Annotated[
+        str | None, typer.Option(help="Interface metrics bind to [default: 127.0.0.1].")
+    ] = None,
     temporal_address: Annotated[
         str | None, typer.Option(help="Use this Temporal cluster instead of the embedded one.")
     ] = None,
@@ -46,6 +51,13 @@ def server(
     tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate for the API.")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="PEM key for the API.")] = None,
     database_url: Annotated[str | None, typer.Option(help="SQLAlchemy async URL.")] = None,
+    allow_plaintext: Annotated[
+        bool | None,
+        typer.Option(
+            help="Serve without TLS beyond loopback (trusted networks only).",
+            envvar="STIGMER_ALLOW_PLAINTEXT",
+        ),
+    ] = None,
     workers: Annotated[bool, typer.Option(help="Run the workers of all three queues.")] = True,
 ) -> None:
     """Run everything on this machine: Temporal (embedded), the API and the workers."""
@@ -56,6 +68,7 @@ def server(
         temporal_port=temporal_port,
         temporal_ui_port=temporal_ui_port,
         metrics_port=metrics_port,
+        metrics_host=metrics_host,
         temporal_address=temporal_address,
         temporal_namespace=temporal_namespace,
         temporal_tls=temporal_tls,
@@ -64,12 +77,16 @@ def server(
         tls_cert=tls_cert,
         tls_key=tls_key,
         database_url=database_url,
+        allow_plaintext=allow_plaintext,
     )
     configure_logging(settings)
     os.umask(0o077)  # every file the platform writes (database, WAL, logs) is owner-only
 
     def components(resolved: Settings) -> list[Component]:
-        # Workers in this process reach the API they run beside.
+        # The API and the workers in this process share the worker credential, made on
+        # the first start; the workers reach the API they run beside.
+        credential = SecretStr(worker_token(resolved, create=True))
+        resolved = resolved.model_copy(update={"worker_token": credential})
         local = resolved.model_copy(update={"address": f"127.0.0.1:{resolved.port}"})
         parts: list[Component] = [MetricsEndpoint(resolved), ApiServer(resolved)]
         if workers:
@@ -96,11 +113,26 @@ def worker(
     address: Annotated[
         str | None, typer.Option(help="Where the API listens.", envvar="STIGMER_ADDRESS")
     ] = None,
-    token: Annotated[
-        str | None, typer.Option(envvar="STIGMER_API_TOKEN", show_default=False)
+    worker_token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="The worker credential's file [default: DATA_DIR/worker-token]; "
+            "or set STIGMER_WORKER_TOKEN.",
+            envvar="STIGMER_WORKER_TOKEN_FILE",
+        ),
     ] = None,
     metrics_port: Annotated[
         int | None, typer.Option(help="Metrics port [default: 9464]; 0 turns it off.")
+    ] = None,
+    metrics_host: Annotated[
+        str | None, typer.Option(help="Interface metrics bind to [default: 127.0.0.1].")
+    ] = None,
+    allow_plaintext: Annotated[
+        bool | None,
+        typer.Option(
+            help="Reach an API beyond loopback without TLS (trusted networks only).",
+            envvar="STIGMER_ALLOW_PLAINTEXT",
+        ),
     ] = None,
 ) -> None:
     """Run the workers of some queues alone, to scale them out on more machines."""
@@ -116,8 +148,10 @@ def worker(
         temporal_tls=temporal_tls,
         temporal_api_key=temporal_api_key,
         address=address,
-        api_token=token,
+        worker_token_file=worker_token_file,
         metrics_port=metrics_port,
+        metrics_host=metrics_host,
+        allow_plaintext=allow_plaintext,
     )
     configure_logging(settings)
     leave(

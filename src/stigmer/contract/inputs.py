@@ -12,10 +12,58 @@ from typing import Any, Literal
 
 
 @dataclass
+class ExecutionPlan:
+    """What an execution's workflow knows from its start: how long it may run, whether a
+    caller waits for it, and how often to tell that caller it is alive."""
+
+    deadline_seconds: float = 7 * 24 * 3600.0
+    has_caller: bool = False
+    heartbeat_interval_seconds: float = 100.0
+
+
+@dataclass
+class AgentResult:
+    """What the runner hands back to the agent's workflow, where Temporal keeps it durable
+    before anything is recorded: recording it never runs the agent again."""
+
+    attempt: int
+    output: str = ""
+    structured: Any = None
+    has_structured: bool = False
+    result_ref: str = ""
+    """Set when the result was over the size budget and stored apart (PutResult)."""
+    usage: dict[str, int] | None = None
+    notes: list[str] = field(default_factory=list)
+    """System notes about the run, recorded with its end (progress reports dropped, say)."""
+
+
+@dataclass
+class Ending:
+    """How an execution ended. Its workflow records it, then returns it (or fails with it),
+    so that an end the API could not take is recovered from Temporal by the reconciler."""
+
+    execution_id: str
+    phase: str
+    """COMPLETED, FAILED or CANCELLED."""
+    error: dict[str, Any] | None = None
+    """The problem, for FAILED and CANCELLED."""
+    output: str = ""
+    structured: Any = None
+    has_structured: bool = False
+    result_ref: str = ""
+    usage: dict[str, int] | None = None
+    notes: list[str] = field(default_factory=list)
+    attempt: int = 0
+    recorded: bool = False
+    """True once the API has it; the workflow then returns it without its result."""
+
+
+@dataclass
 class AgentExecutionInput:
     """`stigmer/agent-execution`: the execution whose agent to run."""
 
     execution_id: str
+    plan: ExecutionPlan = field(default_factory=ExecutionPlan)
 
 
 @dataclass
@@ -25,6 +73,7 @@ class WorkflowRunInput:
     execution_id: str
     document: dict[str, Any]
     input: Any = None
+    plan: ExecutionPlan = field(default_factory=ExecutionPlan)
 
 
 @dataclass

@@ -19,7 +19,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import Client
+from stigmer.client import WorkerClient
+from stigmer.contract.problems import Problem
 
 RECORD_PROGRESS_ACTIVITY = "stigmer/engine/record-progress"
 VALUE_BUDGET = 16 * 1024
@@ -68,7 +69,7 @@ def reporter(execution_id: str) -> Reporter:
 
 
 class ProgressActivities:
-    def __init__(self, api: Client) -> None:
+    def __init__(self, api: WorkerClient) -> None:
         self.api = api
 
     @activity.defn(name=RECORD_PROGRESS_ACTIVITY)
@@ -86,8 +87,8 @@ class ProgressActivities:
             if event.status == "completed":
                 json_format.ParseDict(_bounded(event.output), task.output)
         if event.error:
-            task.error.CopyFrom(pb.ExecutionError(**event.error))
-        await self.api.update_status(update.execution_id, pb.StatusPatch(tasks=[task]))
+            task.error.CopyFrom(pb.ExecutionError(**Problem.from_dict(event.error).to_dict()))
+        await self.api.report_progress(pb.ProgressReport(id=update.execution_id, tasks=[task]))
 
 
 def _bounded(value: Any) -> Any:

@@ -1,17 +1,17 @@
-"""The activities behind `emit` and `listen`: they reach the API like any client."""
+"""The activities behind `emit` and `listen`: they reach the API as the platform's workers."""
 
 from __future__ import annotations
 
 from temporalio import activity
 
-from stigmer.client import Client
+from stigmer.client import WorkerClient
 from stigmer.engine.events import EMIT_EVENT_ACTIVITY, SUBSCRIBE_ACTIVITY, UNSUBSCRIBE_ACTIVITY
 from stigmer.engine.tasks.emit import Emission
 from stigmer.engine.tasks.listen import Subscription
 
 
 class EventActivities:
-    def __init__(self, api: Client) -> None:
+    def __init__(self, api: WorkerClient) -> None:
         self.api = api
 
     @activity.defn(name=EMIT_EVENT_ACTIVITY)

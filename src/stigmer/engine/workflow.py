@@ -6,13 +6,14 @@ from typing import Any
 
 from temporalio import workflow
 
-from stigmer.contract.inputs import WorkflowRunInput
+from stigmer.contract.inputs import Ending, WorkflowRunInput
 from stigmer.contract.names import WORKFLOW_EXECUTION_WORKFLOW
 from stigmer.contract.problems import Fault
 from stigmer.engine.events import Inbox, ReceivesEvents
 from stigmer.engine.interpreter import run_document
 from stigmer.engine.progress import Reporter, reporter
-from stigmer.handshake.execution_side import ExecutionPlan, run_as_execution
+from stigmer.handshake import ending as endings
+from stigmer.handshake.execution_side import run_as_execution
 
 
 async def run_to_end(
@@ -37,8 +38,9 @@ class WorkflowExecution(ReceivesEvents):
     events sent to it wait in its inbox for a `listen` task."""
 
     @workflow.run
-    async def run(self, params: WorkflowRunInput) -> Any:
-        async def body(plan: ExecutionPlan) -> Any:
-            return await run_to_end(params, reporter(params.execution_id), self.inbox)
+    async def run(self, params: WorkflowRunInput) -> Ending:
+        async def body() -> Ending:
+            output = await run_to_end(params, reporter(params.execution_id), self.inbox)
+            return endings.completed_with(params.execution_id, output)
 
-        return await run_as_execution(params.execution_id, body, returns_output=True)
+        return await run_as_execution(params.execution_id, params.plan, body)

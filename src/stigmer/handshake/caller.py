@@ -9,6 +9,7 @@ the execution's workflow completes, fails or cancels it through the token when i
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 
 import grpc
@@ -18,8 +19,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import ApiError, Client
-from stigmer.contract.inputs import CallRequest, CallResult
+from stigmer.client import ApiError, WorkerClient
+from stigmer.contract.inputs import CallKind, CallRequest, CallResult
 from stigmer.contract.names import (
     CALL_AGENT_ACTIVITY,
     CANCEL_CALLED_ACTIVITY,
@@ -33,6 +34,9 @@ log = structlog.get_logger("stigmer.handshake")
 
 CREATION_REFUSED = "stigmer.CreationRefused"
 """The API refused the execution (bad argument, unknown agent): retrying cannot help."""
+
+CANCEL_WINDOW = timedelta(minutes=10)
+"""How long a cancelled caller keeps trying to cancel what it called (the API may be down)."""
 
 _REFUSALS = {
     grpc.StatusCode.INVALID_ARGUMENT,
@@ -76,23 +80,41 @@ async def call_from_workflow(request: CallRequest) -> CallResult:
     except (asyncio.CancelledError, ActivityError) as exc:
         if isinstance(exc, ActivityError) and not isinstance(exc.cause, CancelledError):
             raise
-        # The calling workflow is being cancelled: the execution it started goes too.
+        # The calling workflow is being cancelled: the execution it started goes too,
+        # and one its creation has not made yet will find the call cancelled.
         info = workflow.info()
         await workflow.execute_activity(
             CANCEL_CALLED_ACTIVITY,
-            idempotency_key(info.workflow_id, info.run_id, activity_id),
+            CancelledCall(
+                idempotency_key(info.workflow_id, info.run_id, activity_id),
+                request.kind,
+                request.target,
+                request.parent_execution_id,
+            ),
             task_queue=own_queue,
             start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(maximum_attempts=5),
+            schedule_to_close_timeout=CANCEL_WINDOW,
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
         )
         raise
     return result
 
 
-class CallerActivities:
-    """Caller activities, run by the engine worker; they reach the API as any client."""
+@dataclass
+class CancelledCall:
+    """A call whose caller was cancelled: its idempotency key and what it was calling."""
 
-    def __init__(self, api: Client) -> None:
+    key: str
+    kind: CallKind
+    target: str
+    parent_execution_id: str = ""
+
+
+class CallerActivities:
+    """Caller activities, run by the engine worker: a worker, as creating an execution with
+    a caller's token is the platform's own business."""
+
+    def __init__(self, api: WorkerClient) -> None:
         self.api = api
 
     @activity.defn(name=CALL_AGENT_ACTIVITY)
@@ -104,11 +126,19 @@ class CallerActivities:
         return await self._hand_over(request)
 
     @activity.defn(name=CANCEL_CALLED_ACTIVITY)
-    async def cancel_call(self, key: str) -> None:
-        """Cancel the execution a cancelled caller had started, if it got that far."""
-        found = await self.api.list_executions(page_size=1, idempotency_key=key)
-        for execution in found.executions:
-            await self.api.cancel(execution.id, reason="the calling workflow was cancelled")
+    async def cancel_call(self, call: CancelledCall) -> None:
+        """Cancel the execution a cancelled caller started; if its creation is still in
+        flight, leave a cancelled execution in its place, which that creation then finds."""
+        spec = pb.ExecutionSpec(
+            kind=pb.AGENT_EXECUTION if call.kind == "agent" else pb.WORKFLOW_EXECUTION,
+            idempotency_key=call.key,
+            parent_execution_id=call.parent_execution_id,
+        )
+        if call.kind == "agent":
+            spec.agent.agent = call.target
+        else:
+            spec.workflow.workflow = call.target
+        await self.api.cancel_call(spec, "the calling workflow was cancelled")
 
     async def _hand_over(self, request: CallRequest) -> CallResult:
         info = activity.info()

@@ -1,194 +1,227 @@
 """The life of an execution's own workflow, shared by agent and workflow executions.
 
-`run_as_execution` marks the execution IN_PROGRESS, runs its body under its deadline
-while heartbeating the caller, records how it ended, and delivers the callback whatever
-way it ended: success, failure, its own deadline, cancellation by the API or by the
-caller. The body never needs to know about tokens.
+`run_as_execution` begins the execution, runs its body under its deadline while
+heartbeating the caller, and then — whatever way it ended: success, failure, its own
+deadline, a cancel through the API, a cancel by its caller, or a caller found gone —
+records the end and tells the caller. The body never needs to know about tokens.
 
-Beginning, recording the end and delivering run as local activities, in the worker that
-runs the workflow: no task-queue round trip stands between an execution's end and its
-caller's resumption.
+Every call ends exactly once:
+- The body's result lives in workflow state (Temporal keeps it) before anything is
+  recorded, so recording it never runs the body again.
+- Recording and delivering are held against cancellation: a cancel that arrives while
+  they run cannot leave an execution unrecorded or a caller untold.
+- They retry transient failures (the API or Temporal unreachable) with capped backoff,
+  for as long as the caller can still be answered; past that the workflow ends with the
+  ending as its result (or failure), and the API's reconciler records it from Temporal.
+
+Beginning and finishing run as local activities, in the worker that runs the workflow:
+no task-queue round trip stands between an execution's end and its caller's resumption.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any, TypeVar
 
-import structlog
-from temporalio import activity, workflow
+from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
-from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import Client
 from stigmer.config import sibling_queue
 from stigmer.contract import problems
+from stigmer.contract.inputs import Ending, ExecutionPlan
 from stigmer.contract.names import (
     BEGIN_ACTIVITY,
     DELIVER_CALLBACK_ACTIVITY,
     FINISH_ACTIVITY,
     HEARTBEAT_CALLER_ACTIVITY,
 )
+from stigmer.handshake import ending as endings
 from stigmer.handshake import timeouts
-from stigmer.handshake.delivery import DELIVERY_ATTEMPTS, Delivery
-from stigmer.handshake.ending import Ending, record_ending
+from stigmer.handshake.system_activities import REFUSED, Beat, Delivery, Finished
 
-log = structlog.get_logger("stigmer.handshake")
 T = TypeVar("T")
 
-SYSTEM_TIMEOUT = timedelta(seconds=30)
+SYSTEM_ATTEMPT_TIMEOUT = timedelta(seconds=30)
+SYSTEM_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=[REFUSED],
+)
+"""Transient failures retry with capped backoff; the window (schedule-to-close) bounds them."""
+MIN_FINISH_WINDOW = timedelta(minutes=15)
+"""Recording an end keeps trying at least this long, even past the caller's own timeout:
+a caller that retries finds the execution and takes the end once it is recorded."""
 
 
-def _agents_queue() -> str:
-    """System activities run on the agents queue of the workflow's own platform."""
-    return sibling_queue(workflow.info().task_queue, "agents")
+class _Stop:
+    """Why the body is being stopped early, when it is not the workflow's own cancel."""
 
-
-@dataclass
-class ExecutionPlan:
-    deadline_seconds: float
-    has_caller: bool
-    heartbeat_interval_seconds: float
-
-
-class BookkeepingActivities:
-    """Status changes at the start and end of an execution, through the API."""
-
-    def __init__(self, api: Client) -> None:
-        self.api = api
-
-    @activity.defn(name=BEGIN_ACTIVITY)
-    async def begin(self, execution_id: str) -> ExecutionPlan:
-        execution = await self.api.update_status(execution_id, pb.StatusPatch(phase=pb.IN_PROGRESS))
-        spec, callback = execution.spec, execution.status.callback
-        deadline = (spec.agent if spec.HasField("agent") else spec.workflow).deadline
-        interval = timeouts.heartbeat_interval(
-            callback.heartbeat_timeout.ToTimedelta()
-            if callback.HasField("heartbeat_timeout")
-            else None
-        )
-        log.info("execution started", **_caller_fields(execution))
-        return ExecutionPlan(
-            deadline_seconds=deadline.ToTimedelta().total_seconds()
-            or timeouts.MAX_DEADLINE.total_seconds(),
-            has_caller=bool(callback.workflow_id),
-            heartbeat_interval_seconds=interval.total_seconds(),
-        )
-
-    @activity.defn(name=FINISH_ACTIVITY)
-    async def finish(self, ending: Ending) -> None:
-        """The end of an execution no caller waits for."""
-        await record_ending(self.api, ending)
-
-
-def _caller_fields(execution: pb.Execution) -> dict[str, object]:
-    """The hand-off fields of an execution's log events (a direct call has no caller)."""
-    callback = execution.status.callback
-    return {
-        "execution_id": execution.id,
-        "workflow_id": callback.workflow_id or None,
-        "activity_id": callback.activity_id or None,
-        "token_preview": callback.token_preview or None,
-    }
+    def __init__(self) -> None:
+        self.by_caller = False
+        self.caller_gone = ""
 
 
 async def run_as_execution(
     execution_id: str,
-    body: Callable[[ExecutionPlan], Coroutine[Any, Any, T]],
-    *,
-    returns_output: bool,
-) -> T | None:
-    """Run `body` as the execution `execution_id`; workflow code only."""
-    plan: ExecutionPlan = await workflow.execute_local_activity(
-        BEGIN_ACTIVITY,
-        execution_id,
-        result_type=ExecutionPlan,
-        start_to_close_timeout=SYSTEM_TIMEOUT,
+    plan: ExecutionPlan,
+    body: Callable[[], Coroutine[Any, Any, Ending]],
+) -> Ending:
+    """Run `body` as the execution `execution_id`; workflow code only.
+
+    `body` returns the execution's ending when it completes; a failure it raises becomes
+    a FAILED ending with the problem it carries.
+    """
+    stop = _Stop()
+    cancelled_here = False
+    try:
+        runs = await workflow.execute_local_activity(
+            BEGIN_ACTIVITY,
+            execution_id,
+            result_type=bool,
+            start_to_close_timeout=SYSTEM_ATTEMPT_TIMEOUT,
+            schedule_to_close_timeout=timedelta(seconds=plan.deadline_seconds),
+            retry_policy=SYSTEM_RETRY,
+        )
+        if runs:
+            ending = await _run_body(execution_id, plan, body, stop)
+        else:
+            ending = endings.cancelled(execution_id, "cancelled before it began")
+    except asyncio.CancelledError:
+        cancelled_here = True
+        ending = endings.cancelled(execution_id, "cancelled through the API")
+    except ActivityError as exc:  # BEGIN gave up: the API stayed unreachable
+        ending = endings.failed(execution_id, problems.from_failure(exc))
+    delivery = Delivery(
+        ending,
+        plan.has_caller,
+        tell="gone" if stop.caller_gone else "cancelled" if stop.by_caller else "outcome",
+        gone_detail=stop.caller_gone,
     )
-    work = asyncio.create_task(body(plan))
-    caller_cancelled = asyncio.Event()
+    finished = await _held(_finish(delivery, plan))
+    return _conclude(ending, finished, cancelled_here)
 
-    def cancel_for_caller() -> None:
-        caller_cancelled.set()
-        work.cancel()
 
+async def _run_body(
+    execution_id: str,
+    plan: ExecutionPlan,
+    body: Callable[[], Coroutine[Any, Any, Ending]],
+    stop: _Stop,
+) -> Ending:
+    work = asyncio.create_task(body())
     heartbeats = (
-        asyncio.create_task(_heartbeat(execution_id, plan, cancel_for_caller))
-        if plan.has_caller
-        else None
+        asyncio.create_task(_heartbeat(execution_id, plan, work, stop)) if plan.has_caller else None
     )
-    cancelled_by_api = False
-    result: T | None = None
     try:
         done, _ = await asyncio.wait([work], timeout=plan.deadline_seconds)
         if work in done:
-            result = work.result()
-            ending = Ending(execution_id, "COMPLETED", output=result, has_output=returns_output)
-        else:
-            await _stop(work)
-            ending = Ending(execution_id, "FAILED", _timeout_error(plan.deadline_seconds))
+            return work.result()
+        await _stop(work)
+        return endings.timed_out(execution_id, plan.deadline_seconds)
     except asyncio.CancelledError:
-        if caller_cancelled.is_set():
-            ending = Ending(execution_id, "CANCELLED", _cancelled("the caller was cancelled"))
-        else:
-            cancelled_by_api = True
-            await _stop(work)
-            ending = Ending(execution_id, "CANCELLED", _cancelled("cancelled through the API"))
+        if stop.caller_gone:
+            return endings.cancelled(execution_id, stop.caller_gone)
+        if stop.by_caller:
+            return endings.cancelled(execution_id, "the caller was cancelled")
+        await _stop(work)
+        raise
     except (ActivityError, ApplicationError, FailureError) as exc:
-        if caller_cancelled.is_set():  # the body's activity ended by our own cancellation
-            ending = Ending(execution_id, "CANCELLED", _cancelled("the caller was cancelled"))
-        else:
-            ending = Ending(execution_id, "FAILED", error_of(exc))
+        if stop.caller_gone:  # the body's activity ended by our own cancellation
+            return endings.cancelled(execution_id, stop.caller_gone)
+        if stop.by_caller:
+            return endings.cancelled(execution_id, "the caller was cancelled")
+        return endings.failed(execution_id, problems.from_failure(exc))
     finally:
         if heartbeats is not None:
             heartbeats.cancel()
-    if plan.has_caller:
-        await workflow.execute_local_activity(
-            DELIVER_CALLBACK_ACTIVITY,
-            Delivery(execution_id, caller_cancelled=caller_cancelled.is_set(), ending=ending),
-            start_to_close_timeout=SYSTEM_TIMEOUT,
-            retry_policy=RetryPolicy(
-                maximum_attempts=DELIVERY_ATTEMPTS, maximum_interval=timedelta(seconds=30)
-            ),
-        )
-    else:
-        await workflow.execute_local_activity(
-            FINISH_ACTIVITY, ending, start_to_close_timeout=SYSTEM_TIMEOUT
-        )
-    if cancelled_by_api:
-        raise asyncio.CancelledError()
-    if ending.phase != "COMPLETED":
-        error = ending.error or {}
-        raise ApplicationError(
-            str(error.get("detail") or error.get("title")),
-            error,
-            type=str(error.get("type", problems.RUNTIME)),
-            non_retryable=True,
-        )
-    return result
 
 
-async def _heartbeat(execution_id: str, plan: ExecutionPlan, on_cancel: Callable[[], None]) -> None:
+async def _heartbeat(
+    execution_id: str, plan: ExecutionPlan, work: asyncio.Task[Any], stop: _Stop
+) -> None:
+    """Beat the caller until the body ends; stop the body when the caller cancels or is gone."""
     while True:
         await workflow.sleep(plan.heartbeat_interval_seconds)
         try:
-            answer = await workflow.execute_activity(
+            beat = await workflow.execute_activity(
                 HEARTBEAT_CALLER_ACTIVITY,
                 execution_id,
-                task_queue=_agents_queue(),
+                result_type=Beat,
+                task_queue=sibling_queue(workflow.info().task_queue, "agents"),
                 start_to_close_timeout=timedelta(seconds=10),
                 retry_policy=RetryPolicy(maximum_attempts=2),
             )
         except ActivityError:
             continue  # a missed beat; the caller's heartbeat timeout allows for several
-        if answer == "cancel_requested":
-            on_cancel()
+        if beat.answer == "cancel_requested":
+            stop.by_caller = True
+            work.cancel()
             return
+        if beat.answer == "caller_gone":
+            stop.caller_gone = beat.detail or "its caller is gone"
+            work.cancel()
+            return
+
+
+async def _finish(delivery: Delivery, plan: ExecutionPlan) -> Finished | None:
+    """Record the end and tell the caller; None when even that could not be done in time."""
+    info = workflow.info()
+    answer_by = info.start_time + _answer_window(plan)
+    window = max(answer_by - workflow.now(), MIN_FINISH_WINDOW)
+    try:
+        finished: Finished = await workflow.execute_local_activity(
+            DELIVER_CALLBACK_ACTIVITY if delivery.has_caller else FINISH_ACTIVITY,
+            delivery,
+            result_type=Finished,
+            start_to_close_timeout=SYSTEM_ATTEMPT_TIMEOUT,
+            schedule_to_close_timeout=window,
+            retry_policy=SYSTEM_RETRY,
+        )
+    except ActivityError as exc:
+        workflow.logger.warning(
+            "the end of %s could not be recorded: %s", delivery.ending.execution_id, exc
+        )
+        return None
+    return finished
+
+
+def _answer_window(plan: ExecutionPlan) -> timedelta:
+    """How long a caller allows for its call: the deadline plus the delivery margin."""
+    deadline = timedelta(seconds=plan.deadline_seconds)
+    return deadline + timeouts.delivery_margin(deadline)
+
+
+def _conclude(ending: Ending, finished: Finished | None, cancelled_here: bool) -> Ending:
+    """The workflow's own result: the ending, without its result once the API has it.
+
+    A failed or cancelled end fails the workflow (so Temporal shows it so), carrying the
+    ending for the reconciler; a cancel through the API ends it as cancelled.
+    """
+    if finished is not None and finished.phase != ending.phase:
+        # It had ended already (an operator finished it): that end stands.
+        ending = Ending(ending.execution_id, finished.phase, recorded=True)
+    elif finished is not None:
+        ending = endings.kept(ending)
+    if ending.phase == "COMPLETED":
+        return ending
+    if cancelled_here and finished is not None:
+        raise asyncio.CancelledError()
+    problem = endings.problem_of(ending)
+    raise ApplicationError(problem.summary(), asdict(ending), type=problem.type, non_retryable=True)
+
+
+async def _held(work: Awaitable[T]) -> T:
+    """Run `work` to its end even if the workflow is cancelled meanwhile."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait([task])
+    return task.result()
 
 
 async def _stop(work: asyncio.Task[Any]) -> None:
@@ -196,38 +229,3 @@ async def _stop(work: asyncio.Task[Any]) -> None:
     work.cancel()
     with contextlib.suppress(BaseException):
         await work
-
-
-def _timeout_error(deadline_seconds: float) -> dict[str, Any]:
-    return {
-        "type": problems.TIMEOUT,
-        "status": 408,
-        "title": "Execution timed out",
-        "detail": f"the execution's deadline of {deadline_seconds:g}s passed",
-    }
-
-
-def _cancelled(detail: str) -> dict[str, Any]:
-    return {
-        "type": problems.CANCELLED,
-        "status": 499,
-        "title": "Execution cancelled",
-        "detail": detail,
-    }
-
-
-def error_of(exc: BaseException) -> dict[str, Any]:
-    """The DSL error object an exception carries, or a runtime error describing it."""
-    cause: BaseException | None = exc
-    while isinstance(cause, ActivityError) and cause.cause is not None:
-        cause = cause.cause
-    if isinstance(cause, ApplicationError) and cause.details:
-        first = cause.details[0]
-        if isinstance(first, dict) and "type" in first:
-            return {
-                k: first[k] for k in ("type", "status", "title", "detail", "instance") if k in first
-            }
-    if isinstance(cause, CancelledError):
-        return _cancelled(str(cause) or "cancelled")
-    message = cause.message if isinstance(cause, FailureError) else str(cause)
-    return {"type": problems.RUNTIME, "status": 500, "title": "Execution failed", "detail": message}

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-MAX_DEADLINE = timedelta(days=7)
+from stigmer.contract.limits import MAX_DEADLINE
+
 DEFAULT_CALLER_HEARTBEAT = timedelta(minutes=5)
 CALLER_ATTEMPTS = 10
 """Attempts of a caller: a heartbeat timeout or an API that is briefly down (a restart)

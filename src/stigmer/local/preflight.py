@@ -131,7 +131,7 @@ def planned_ports(settings: Settings) -> list[PortUse]:
         ports.append(
             PortUse(
                 "Metrics",
-                settings.host,
+                settings.metrics_host,
                 settings.metrics_port,
                 "--metrics-port",
                 "STIGMER_METRICS_PORT",

@@ -37,7 +37,7 @@ class MetricsEndpoint:
 
     @property
     def url(self) -> str:
-        return f"http://{self.settings.host}:{self.settings.metrics_port}/metrics"
+        return f"http://{self.settings.metrics_host}:{self.settings.metrics_port}/metrics"
 
     def summary(self) -> Sequence[tuple[str, str]]:
         return [("Metrics", self.url)] if self.server is not None else []
@@ -47,11 +47,11 @@ class MetricsEndpoint:
             return
         try:
             self.server, self.thread = start_http_server(
-                self.settings.metrics_port, addr=self.settings.host
+                self.settings.metrics_port, addr=self.settings.metrics_host
             )
         except OSError as exc:
             raise PlatformError(
-                f"cannot serve metrics on {self.settings.host}:{self.settings.metrics_port}: "
+                f"cannot serve metrics on {self.settings.metrics_host}:{self.settings.metrics_port}: "
                 f"{exc.strerror}; choose another with --metrics-port or STIGMER_METRICS_PORT"
             ) from exc
         self.bridge = temporal_metrics()

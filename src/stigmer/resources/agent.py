@@ -17,6 +17,8 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from stigmer.contract.limits import MAX_DEADLINE
+
 ENTRYPOINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 MODEL = re.compile(r"^(test|[a-z][\w-]*:.+)$")
 PROVIDERS = ("openai", "anthropic", "ollama")
@@ -150,6 +152,20 @@ class AgentSpec(BaseModel):
     )
 
     # Format checks are per field, so an error names the field at fault, not the spec.
+    @field_validator("deadline")
+    @classmethod
+    def _deadline_runs(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError(
+                f"deadline must be a positive duration, got {value.total_seconds():g}s"
+            )
+        if value is not None and value > MAX_DEADLINE:
+            raise ValueError(
+                f"deadline may be at most {MAX_DEADLINE.days} days (executions end within "
+                f"their caller's timeout), got {value}"
+            )
+        return value
+
     @field_validator("entrypoint")
     @classmethod
     def _entrypoint_format(cls, value: str | None) -> str | None:

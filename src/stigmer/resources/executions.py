@@ -1,4 +1,8 @@
-"""AgentExecution and WorkflowExecution: identity, phases and how a status changes."""
+"""AgentExecution and WorkflowExecution: identity, phases and how a status may change.
+
+Each change is one named transition. An ended execution keeps its phase, result and
+error for good: a late, repeated or superseded report can never change how it ended.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,16 @@ _TEMPORAL_PREFIX = {
     pb.WORKFLOW_EXECUTION: "workflow-execution",
 }
 KIND_NAMES = {pb.AGENT_EXECUTION: "AgentExecution", pb.WORKFLOW_EXECUTION: "WorkflowExecution"}
+TOLD = frozenset({pb.CALLBACK_DELIVERED, pb.CALLBACK_CALLER_GONE})
+"""Callback outcomes after which the caller has nothing more to hear."""
 
 
 class TransitionError(ValueError):
-    """A status change that would rewrite a finished execution's outcome."""
+    """A status change the execution's state does not allow (it has ended, for one)."""
+
+
+class Superseded(TransitionError):
+    """A report from a runner attempt that a newer attempt has replaced."""
 
 
 def new_id(kind: pb.ExecutionKind.ValueType) -> str:
@@ -38,53 +48,114 @@ def temporal_workflow_id(kind: pb.ExecutionKind.ValueType, execution_id: str) ->
     return f"{_TEMPORAL_PREFIX[kind]}/{execution_id}"
 
 
-def apply_patch(status: pb.ExecutionStatus, patch: pb.StatusPatch) -> None:
-    """Merge a worker's report into the status.
+def has_ended(status: pb.ExecutionStatus) -> bool:
+    return status.phase in TERMINAL
 
-    A finished execution keeps its phase, output and error: a late or repeated report can
-    only add what is still open (the callback outcome, usage), never change the outcome.
-    """
-    stamp = datetime.now(UTC)
-    finished = status.phase in TERMINAL
-    if patch.phase and patch.phase != status.phase:
-        if finished:
-            raise TransitionError(
-                f"execution is already {pb.Phase.Name(status.phase)}; "
-                f"it cannot become {pb.Phase.Name(patch.phase)}"
-            )
-        status.phase = patch.phase
-        if patch.phase == pb.IN_PROGRESS and not status.HasField("started_at"):
-            status.started_at.FromDatetime(stamp)
-        if patch.phase in TERMINAL:
-            status.finished_at.FromDatetime(stamp)
-            if not status.HasField("started_at"):
-                status.started_at.FromDatetime(stamp)
-    if not finished:
-        if patch.HasField("output"):
-            status.output = patch.output
-        if patch.HasField("structured"):
-            status.structured.CopyFrom(patch.structured)
-        if patch.result_ref:
-            status.result_ref = patch.result_ref
-        if patch.HasField("error"):
-            status.error.CopyFrom(patch.error)
-        for message in patch.append_messages:
-            added = status.messages.add()
-            added.CopyFrom(message)
-            if not added.HasField("at"):
-                added.at.FromDatetime(stamp)
-        if patch.replace_todos:
-            del status.todos[:]
-        status.todos.extend(patch.todos)
-        _merge_tasks(status, patch.tasks)
-    if patch.HasField("usage"):
-        status.usage.CopyFrom(patch.usage)
-    if patch.temporal_workflow_id:
-        status.temporal_workflow_id = patch.temporal_workflow_id
-    if patch.HasField("callback"):
-        _merge_callback(status.callback, patch.callback)
-    if patch.heartbeat_delivered:
-        status.callback.last_heartbeat_at.FromDatetime(stamp)
+
+def begin(status: pb.ExecutionStatus) -> bool:
+    """PENDING becomes IN_PROGRESS; False when the body must not run at all: the
+    execution ended (cancelled before it began, say) or a cancel is waiting."""
+    if has_ended(status) or status.cancel_requested:
+        return False
+    if status.phase != pb.IN_PROGRESS:
+        status.phase = pb.IN_PROGRESS
+        status.started_at.FromDatetime(_now())
+    return True
+
+
+def add_progress(status: pb.ExecutionStatus, report: pb.ProgressReport) -> None:
+    """Messages, todos, task progress and usage of a running execution."""
+    if has_ended(status):
+        raise TransitionError(
+            f"execution is already {pb.Phase.Name(status.phase)}: it reports no more progress"
+        )
+    fence(status, report.attempt)
+    stamp = _now()
+    _append_messages(status, report.append_messages, stamp)
+    if report.replace_todos:
+        del status.todos[:]
+    status.todos.extend(report.todos)
+    _merge_tasks(status, report.tasks)
+    if report.HasField("usage"):
+        status.usage.CopyFrom(report.usage)
+
+
+def end(status: pb.ExecutionStatus, report: pb.EndingReport) -> bool:
+    """Record how the execution ended; False (and nothing changed) if it had ended already."""
+    if report.phase not in TERMINAL:
+        raise TransitionError(f"{pb.Phase.Name(report.phase)} is not an ending")
+    if has_ended(status):
+        return False
+    fence(status, report.attempt)
+    stamp = _now()
+    status.phase = report.phase
+    status.finished_at.FromDatetime(stamp)
+    if not status.HasField("started_at"):
+        status.started_at.FromDatetime(stamp)
+    if report.output:
+        status.output = report.output
+    if report.HasField("structured"):
+        status.structured.CopyFrom(report.structured)
+    if report.result_ref:
+        status.result_ref = report.result_ref
+    if report.HasField("error"):
+        status.error.CopyFrom(report.error)
+    if report.HasField("usage"):
+        status.usage.CopyFrom(report.usage)
+    _append_messages(status, report.notes, stamp)
+    return True
+
+
+def request_cancel(status: pb.ExecutionStatus, note: pb.AgentMessage) -> None:
+    """Mark the cancel asked for (with who asked and why), unless it has ended already."""
+    if has_ended(status):
+        return
+    status.cancel_requested = True
+    _append_messages(status, [note], _now())
+
+
+def note(status: pb.ExecutionStatus, message: pb.AgentMessage) -> None:
+    """A system note (an operator's audit record) kept even on an ended execution."""
+    _append_messages(status, [message], _now())
+
+
+def record_callback(status: pb.ExecutionStatus, report: pb.CallbackReport) -> None:
+    """What the caller's Temporal answered. A caller that was told stays told: a late
+    duplicate delivery answered "gone" must not hide that an earlier one landed."""
+    if report.heartbeat:
+        status.callback.last_heartbeat_at.FromDatetime(_now())
+    state = report.state
+    if not state.outcome:
+        return
+    current = status.callback
+    if current.outcome == pb.CALLBACK_DELIVERED and state.outcome != pb.CALLBACK_DELIVERED:
+        return
+    current.outcome = state.outcome
+    current.detail = state.detail
+    if state.HasField("delivered_at"):
+        current.delivered_at.CopyFrom(state.delivered_at)
+
+
+def fence(status: pb.ExecutionStatus, attempt: int) -> None:
+    """Reports carry the runner attempt that made them; the newest attempt wins."""
+    if not attempt:
+        return
+    if attempt < status.attempt:
+        raise Superseded(
+            f"runner attempt {attempt} was superseded by attempt {status.attempt}: "
+            "its reports are refused"
+        )
+    status.attempt = attempt
+
+
+def _append_messages(
+    status: pb.ExecutionStatus, messages: Iterable[pb.AgentMessage], stamp: datetime
+) -> None:
+    for message in messages:
+        added = status.messages.add()
+        added.CopyFrom(message)
+        if not added.HasField("at"):
+            added.at.FromDatetime(stamp)
 
 
 def _merge_tasks(status: pb.ExecutionStatus, tasks: Iterable[pb.TaskProgress]) -> None:
@@ -100,10 +171,5 @@ def _merge_tasks(status: pb.ExecutionStatus, tasks: Iterable[pb.TaskProgress]) -
             existing.status = task.status or existing.status
 
 
-def _merge_callback(current: pb.CallbackState, reported: pb.CallbackState) -> None:
-    """Only the outcome and its detail are reported; the caller's identity is the API's."""
-    if reported.outcome:
-        current.outcome = reported.outcome
-        current.detail = reported.detail
-        if reported.HasField("delivered_at"):
-            current.delivered_at.CopyFrom(reported.delivered_at)
+def _now() -> datetime:
+    return datetime.now(UTC)

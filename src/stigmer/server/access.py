@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import hmac
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import grpc
@@ -29,7 +29,7 @@ class Role(enum.Enum):
     WORKER = "worker"
 
 
-Metadata = Sequence[tuple[str, str | bytes]] | None
+Metadata = Iterable[tuple[str, str | bytes]] | None
 
 
 class Access:
@@ -53,7 +53,8 @@ class Access:
         return None
 
     def is_worker(self, context: grpc.aio.ServicerContext[Any, Any]) -> bool:
-        return self.role(context.invocation_metadata()) is Role.WORKER
+        metadata: Metadata = context.invocation_metadata()
+        return self.role(metadata) is Role.WORKER
 
 
 def _bearer(metadata: Metadata) -> bytes | None:

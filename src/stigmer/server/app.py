@@ -10,22 +10,30 @@ from grpc_reflection.v1alpha import reflection
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
 from stigmer.config import Settings
+from stigmer.contract.limits import MAX_MESSAGE_BYTES
+from stigmer.credentials import worker_token
 from stigmer.observability.collector import StateCollector
 from stigmer.observability.interceptor import ApiMetricsInterceptor
-from stigmer.server.auth import BearerTokenInterceptor
+from stigmer.server.access import Access, AccessInterceptor
+from stigmer.server.callbacks import Callbacks
+from stigmer.server.changes import Changes
+from stigmer.server.creation import Creation
 from stigmer.server.definitions import DefinitionService
 from stigmer.server.events import EventService
 from stigmer.server.executions import ExecutionService
 from stigmer.server.launcher import Launcher
+from stigmer.server.operators import Operators
+from stigmer.server.reconciler import Reconciler
+from stigmer.server.recorder import Recorder
 from stigmer.server.schedules import Schedules
+from stigmer.server.worker_service import WorkerService
 from stigmer.store.store import Store
 
 log = structlog.get_logger("stigmer.server")
 
-SERVICES = (
-    pb.DESCRIPTOR.services_by_name["DefinitionService"].full_name,
-    pb.DESCRIPTOR.services_by_name["ExecutionService"].full_name,
-    pb.DESCRIPTOR.services_by_name["EventService"].full_name,
+SERVICES = tuple(
+    pb.DESCRIPTOR.services_by_name[name].full_name
+    for name in ("DefinitionService", "ExecutionService", "EventService", "WorkerService")
 )
 GRACE_SECONDS = 5.0
 
@@ -35,15 +43,22 @@ class AccessError(RuntimeError):
 
 
 def check_access(settings: Settings) -> None:
+    """Beyond loopback the API needs a user token, and TLS unless plaintext is chosen."""
     if settings.binds_loopback_only:
         return
     if settings.api_token is None:
         raise AccessError(
             f"the API would listen on {settings.host}, beyond this machine, without a token: "
-            "set STIGMER_API_TOKEN (or --token), or bind to 127.0.0.1"
+            "set STIGMER_API_TOKEN (or --token) to a non-empty secret, or bind to 127.0.0.1"
         )
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise AccessError("TLS needs both --tls-cert and --tls-key")
+    if settings.tls_cert is None and not settings.allow_plaintext:
+        raise AccessError(
+            f"the API would serve plaintext on {settings.host}, beyond this machine: give "
+            "--tls-cert and --tls-key, or --allow-plaintext (STIGMER_ALLOW_PLAINTEXT=true) "
+            "on a network you trust"
+        )
 
 
 class ApiServer:
@@ -59,44 +74,68 @@ class ApiServer:
         self.health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         self.launcher = Launcher(settings)
         self.collector: StateCollector | None = None
+        self.reconciler: Reconciler | None = None
 
     def summary(self) -> list[tuple[str, str]]:
         scheme = "grpcs" if self.settings.tls_cert else "grpc"
         return [("API", f"{scheme}://{self.settings.api_bind}")]
 
     async def start(self) -> None:
-        self.store = await Store.open(self.settings.resolved_database_url)
-        interceptors: list[grpc.aio.ServerInterceptor] = [ApiMetricsInterceptor()]  # type: ignore[type-arg]
-        if self.settings.api_token is not None:
-            interceptors.append(BearerTokenInterceptor(self.settings.api_token.get_secret_value()))
-        server = grpc.aio.server(interceptors=interceptors)
+        settings = self.settings
+        access = Access(
+            settings.api_token.get_secret_value() if settings.api_token else None,
+            worker_token(settings, create=True),
+        )
+        self.store = store = await Store.open(settings.resolved_database_url)
+        changes = Changes()
+        recorder = Recorder(store, changes)
+        callbacks = Callbacks(store, self.launcher, recorder)
+        self.reconciler = reconciler = Reconciler(
+            store, self.launcher, recorder, callbacks, settings
+        )
+        operators = Operators(store, self.launcher, settings, recorder, callbacks, reconciler)
+        creation = Creation(store, self.launcher, settings, recorder, callbacks, reconciler)
+        server = grpc.aio.server(
+            interceptors=[ApiMetricsInterceptor(), AccessInterceptor(access)],
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ],
+        )
         pb_grpc.add_DefinitionServiceServicer_to_server(
-            DefinitionService(self.store, Schedules(self.launcher, self.settings)), server
+            DefinitionService(store, Schedules(self.launcher, settings)), server
         )
         pb_grpc.add_ExecutionServiceServicer_to_server(
-            ExecutionService(self.store, self.launcher, self.settings), server
+            ExecutionService(store, settings, access, changes, creation, operators), server
         )
-        pb_grpc.add_EventServiceServicer_to_server(EventService(self.store, self.launcher), server)
+        pb_grpc.add_WorkerServiceServicer_to_server(
+            WorkerService(store, recorder, operators, settings), server
+        )
+        pb_grpc.add_EventServiceServicer_to_server(EventService(store, self.launcher), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
             (*SERVICES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
         )
-        if self.settings.tls_cert and self.settings.tls_key:
+        if settings.tls_cert and settings.tls_key:
             credentials = grpc.ssl_server_credentials(
-                [(self.settings.tls_key.read_bytes(), self.settings.tls_cert.read_bytes())]
+                [(settings.tls_key.read_bytes(), settings.tls_cert.read_bytes())]
             )
-            server.add_secure_port(self.settings.api_bind, credentials)
+            server.add_secure_port(settings.api_bind, credentials)
         else:
-            server.add_insecure_port(self.settings.api_bind)
+            server.add_insecure_port(settings.api_bind)
         await server.start()
         self.server = server
         for service in (*SERVICES, ""):
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
-        self.collector = StateCollector(self.store, self.settings, self.launcher.client)
+        self.collector = StateCollector(store, settings, self.launcher.client)
         self.collector.start()
-        log.info("api listening", address=self.settings.api_bind)
+        reconciler.start()
+        log.info("api listening", address=settings.api_bind)
 
     async def stop(self) -> None:
+        if self.reconciler is not None:
+            await self.reconciler.stop()
+            self.reconciler = None
         if self.collector is not None:
             await self.collector.stop()
             self.collector = None

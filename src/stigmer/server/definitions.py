@@ -32,6 +32,15 @@ def workflow_problems(document: dict[str, Any]) -> list[tuple[str, str]]:
     return [(error.path, error.message) for error in validate_data(document)]
 
 
+async def document_of(store: Store, execution: pb.Execution) -> dict[str, Any]:
+    """The DSL document a workflow execution runs: inline, or the version it pinned."""
+    run = execution.spec.workflow
+    if run.HasField("document"):
+        return dict(to_json(run.document))
+    workflow = await store.definitions.get("WORKFLOW", run.workflow, run.workflow_version)
+    return dict(to_json(workflow.spec))
+
+
 def validate_spec(kind: pb.DefinitionKind.ValueType, spec: dict[str, Any]) -> None:
     """The same checks as `stigmer apply` makes on files, for clients that skip them."""
     if kind == pb.AGENT:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import grpc
 import structlog
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from temporalio.service import RPCError
 
 from stigmer.contract.temporal import TemporalUnreachableError
@@ -17,6 +18,12 @@ from stigmer.store.database import Conflict, NotFound
 log = structlog.get_logger("stigmer.server")
 
 T = TypeVar("T")
+
+
+def required_id(execution_id: str) -> str:
+    if not execution_id:
+        raise InvalidArgument("id", "is required")
+    return execution_id
 
 
 class InvalidArgument(ValueError):
@@ -33,6 +40,8 @@ def _status_of(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
             return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
         case NotFound():
             return grpc.StatusCode.NOT_FOUND, str(exc)
+        case PermissionError():
+            return grpc.StatusCode.PERMISSION_DENIED, str(exc)
         case TransitionError():
             return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
         case Conflict():
@@ -41,6 +50,9 @@ def _status_of(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
             return grpc.StatusCode.UNAVAILABLE, f"{exc}; is `stigmer server` running?"
         case RPCError():
             return grpc.StatusCode.UNAVAILABLE, f"Temporal refused the request: {exc.message}"
+        case OperationalError() | InterfaceError() | DisconnectionError():
+            # The store is down or restarting: a transient failure callers retry.
+            return grpc.StatusCode.UNAVAILABLE, f"the store is unreachable: {type(exc).__name__}"
     return None
 
 

@@ -82,23 +82,3 @@ class EventService(pb_grpc.EventServiceServicer):
             await self.store.subscriptions.remove(workflow_id)  # it ended without unsubscribing
             return False
         return True
-
-    @rpc
-    async def Subscribe(
-        self, request: pb.Subscription, context: Context
-    ) -> pb.SubscriptionResponse:
-        await self.store.subscriptions.add(_required(request.workflow_id), request.key)
-        return pb.SubscriptionResponse()
-
-    @rpc
-    async def Unsubscribe(
-        self, request: pb.Subscription, context: Context
-    ) -> pb.SubscriptionResponse:
-        await self.store.subscriptions.remove(_required(request.workflow_id), request.key)
-        return pb.SubscriptionResponse()
-
-
-def _required(workflow_id: str) -> str:
-    if not workflow_id:
-        raise InvalidArgument("workflow_id", "is required")
-    return workflow_id

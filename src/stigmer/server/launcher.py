@@ -1,4 +1,4 @@
-"""Starting and cancelling the Temporal workflow behind each execution.
+"""Starting, cancelling and asking after the Temporal workflow behind each execution.
 
 Workflows are started by type name with the typed inputs of `stigmer.contract`, so the
 API never imports engine or agent code. Starting is idempotent: the workflow id is derived
@@ -9,20 +9,46 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverseRequest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.config import Settings, task_queue
-from stigmer.contract.inputs import AgentExecutionInput, WorkflowRunInput
+from stigmer.contract import problems
+from stigmer.contract.inputs import AgentExecutionInput, Ending, ExecutionPlan, WorkflowRunInput
+from stigmer.contract.limits import MAX_DEADLINE
 from stigmer.contract.names import AGENT_EXECUTION_WORKFLOW, WORKFLOW_EXECUTION_WORKFLOW
 from stigmer.contract.temporal import connect_temporal
+from stigmer.handshake import timeouts
 from stigmer.resources.executions import temporal_workflow_id
 from stigmer.resources.values import to_json
+
+
+@dataclass
+class Fate:
+    """How an execution's Temporal run stands, as far as recording its end goes."""
+
+    exists: bool
+    status_name: str = ""
+    """RUNNING, COMPLETED, FAILED, CANCELED, TERMINATED or TIMED_OUT."""
+    reason: str = ""
+    """Why a run stopped: a termination's reason, a failure's message."""
+    ending: Ending | None = None
+    """The ending the run returned or failed with, when it left one."""
+    problem: problems.Problem | None = None
+    """The problem a failed run carried, when it left no ending."""
+
+    @property
+    def running(self) -> bool:
+        return self.status_name == "RUNNING"
 
 
 class Launcher:
@@ -44,9 +70,12 @@ class Launcher:
         client = await self.client()
         spec = execution.spec
         prefix = self.settings.queue_prefix
+        plan = plan_of(execution)
         if spec.kind == pb.AGENT_EXECUTION:
             workflow, queue = AGENT_EXECUTION_WORKFLOW, task_queue("agents", prefix)
-            argument: AgentExecutionInput | WorkflowRunInput = AgentExecutionInput(execution.id)
+            argument: AgentExecutionInput | WorkflowRunInput = AgentExecutionInput(
+                execution.id, plan
+            )
         else:
             workflow, queue = WORKFLOW_EXECUTION_WORKFLOW, task_queue("engine", prefix)
             assert document is not None, "a workflow execution runs a document"
@@ -54,6 +83,7 @@ class Launcher:
                 execution.id,
                 document,
                 to_json(spec.workflow.input) if spec.workflow.HasField("input") else None,
+                plan,
             )
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await client.start_workflow(
@@ -70,25 +100,14 @@ class Launcher:
         await (await self.client()).get_workflow_handle(workflow_id).signal(name, payload)
 
     async def running(self, execution: pb.Execution) -> bool:
-        handle = (await self.client()).get_workflow_handle(
-            temporal_workflow_id(execution.spec.kind, execution.id)
-        )
-        try:
-            description = await handle.describe()
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                return False
-            raise
-        return description.status == WorkflowExecutionStatus.RUNNING
+        return (await self._status(execution)) == WorkflowExecutionStatus.RUNNING
 
     async def cancel(self, execution: pb.Execution) -> bool:
         """Ask the execution's workflow to cancel; False when there is no running workflow."""
         if not await self.running(execution):
             return False
-        client = await self.client()
-        handle = client.get_workflow_handle(temporal_workflow_id(execution.spec.kind, execution.id))
         try:
-            await handle.cancel()
+            await (await self._handle(execution)).cancel()
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 return False
@@ -103,12 +122,95 @@ class Launcher:
         """
         if not await self.running(execution):
             return False
-        client = await self.client()
-        handle = client.get_workflow_handle(temporal_workflow_id(execution.spec.kind, execution.id))
         try:
-            await handle.terminate(reason)
+            await (await self._handle(execution)).terminate(reason=reason)
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 return False
             raise
         return True
+
+    async def fate(self, execution: pb.Execution) -> Fate:
+        """Whether the execution's run is still going and, if not, how it ended."""
+        client = await self.client()
+        try:
+            description = await (await self._handle(execution)).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return Fate(exists=False)
+            raise
+        status = description.status
+        name = status.name if status is not None else "RUNNING"
+        if status in (None, WorkflowExecutionStatus.RUNNING):
+            return Fate(exists=True, status_name="RUNNING")
+        event = await self._close_event(client, description.id, description.run_id)
+        fate = Fate(exists=True, status_name=name)
+        if event is None:
+            return fate
+        if event.HasField("workflow_execution_completed_event_attributes"):
+            payloads = event.workflow_execution_completed_event_attributes.result.payloads
+            if payloads:
+                found = await client.data_converter.decode(list(payloads), [Ending])
+                if found and isinstance(found[0], Ending):
+                    fate.ending = found[0]
+        elif event.HasField("workflow_execution_failed_event_attributes"):
+            failure = event.workflow_execution_failed_event_attributes.failure
+            error = await client.data_converter.decode_failure(failure)
+            fate.reason = str(error)
+            fate.ending, fate.problem = _ending_of_failure(error)
+        elif event.HasField("workflow_execution_terminated_event_attributes"):
+            terminated = event.workflow_execution_terminated_event_attributes
+            details = await client.data_converter.decode(list(terminated.details.payloads))
+            fate.reason = "; ".join(map(str, details)) or terminated.reason
+        return fate
+
+    async def _close_event(
+        self, client: Client, workflow_id: str, run_id: str
+    ) -> HistoryEvent | None:
+        """The last event of a closed run: how it closed, without reading its whole history."""
+        response = await client.workflow_service.get_workflow_execution_history_reverse(
+            GetWorkflowExecutionHistoryReverseRequest(
+                namespace=client.namespace,
+                execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
+                maximum_page_size=1,
+            )
+        )
+        events = response.history.events
+        return events[0] if events else None
+
+    async def _status(self, execution: pb.Execution) -> WorkflowExecutionStatus | None:
+        try:
+            return (await (await self._handle(execution)).describe()).status
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+
+    async def _handle(self, execution: pb.Execution) -> WorkflowHandle[Any, Any]:
+        return (await self.client()).get_workflow_handle(
+            temporal_workflow_id(execution.spec.kind, execution.id)
+        )
+
+
+def plan_of(execution: pb.Execution) -> ExecutionPlan:
+    """What the execution's workflow needs to know from the start: its deadline, whether a
+    caller waits for it, and how often to tell that caller it is alive."""
+    spec, callback = execution.spec, execution.status.callback
+    deadline = (spec.agent if spec.HasField("agent") else spec.workflow).deadline
+    interval = timeouts.heartbeat_interval(
+        callback.heartbeat_timeout.ToTimedelta() if callback.HasField("heartbeat_timeout") else None
+    )
+    return ExecutionPlan(
+        deadline_seconds=deadline.ToTimedelta().total_seconds() or MAX_DEADLINE.total_seconds(),
+        has_caller=bool(callback.workflow_id),
+        heartbeat_interval_seconds=interval.total_seconds(),
+    )
+
+
+def _ending_of_failure(error: BaseException) -> tuple[Ending | None, problems.Problem | None]:
+    """A failed execution workflow carries its Ending as the failure's first detail."""
+    if isinstance(error, ApplicationError) and error.details:
+        first = error.details[0]
+        if isinstance(first, dict) and "phase" in first and "execution_id" in first:
+            return Ending(**first), None
+    return None, problems.from_failure(error)

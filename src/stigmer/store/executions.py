@@ -19,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.contract.phases import OPEN_NAMES, TERMINAL_NAMES
-from stigmer.store import tokens
+from stigmer.contract.phases import OPEN_NAMES, TERMINAL, TERMINAL_NAMES
+from stigmer.store import results, tokens
 from stigmer.store.database import MAX_WRITE_ATTEMPTS, Conflict, Database, NotFound, now, utc
+from stigmer.store.results import StoredResult
 from stigmer.store.tables import ExecutionRow
 from stigmer.store.tokens import StoredToken
 
@@ -139,13 +140,19 @@ class Executions:
     async def update(
         self,
         execution_id: str,
-        change: Callable[[pb.ExecutionStatus], None],
+        change: Callable[[pb.ExecutionStatus], object],
         expected_revision: int = 0,
+        *,
+        result: StoredResult | None = None,
     ) -> pb.Execution:
         """Apply `change` to the current status and commit it without losing a concurrent write.
 
         `change` may raise to refuse the update; it is re-run on a fresh copy when another
-        writer got in first. With `expected_revision`, a moved revision is a Conflict.
+        writer got in first. With `expected_revision`, a moved revision is a Conflict. A
+        change that changes nothing writes nothing.
+        `result` is stored in the same transaction when the execution was still open and
+        the change leaves its status pointing at a result kept apart (`result_ref`): an
+        execution that has ended keeps the result it ended with.
         """
         for _ in range(MAX_WRITE_ATTEMPTS):
             async with self.db.writing() as session:
@@ -159,8 +166,14 @@ class Executions:
                     )
                 status = pb.ExecutionStatus()
                 json_format.ParseDict(row.status, status)
+                was_open = status.phase not in TERMINAL
+                before = status.SerializeToString(deterministic=True)
                 change(status)
+                if status.SerializeToString(deterministic=True) == before:
+                    return _execution(row)  # nothing changed: no write, no new revision
                 if await _swap(session, row, status):
+                    if result is not None and was_open and status.result_ref:
+                        await results.keep(session, execution_id, result)
                     return _swapped(row, status)
             await asyncio.sleep(0)
         raise Conflict(f"execution {execution_id!r} kept changing; gave up after retries")
@@ -199,6 +212,24 @@ class Executions:
             select(ExecutionRow)
             .where(ExecutionRow.phase.in_(OPEN_NAMES), ExecutionRow.created_at < created_before)
             .order_by(ExecutionRow.created_at)
+            .limit(limit)
+        )
+        async with self.db.sessions() as session:
+            return [_execution(row) for row in (await session.scalars(query)).all()]
+
+    async def unreconciled(self, quiet_since: datetime, limit: int) -> list[pb.Execution]:
+        """Executions unchanged since `quiet_since` that are still open, or ended with their
+        caller still waiting to hear: those a run that ended outside its workflow leaves."""
+        outcome = ExecutionRow.status[("callback", "outcome")].as_string()
+        waiting = pb.CallbackOutcome.Name(pb.CALLBACK_WAITING)
+        query = (
+            select(ExecutionRow)
+            .where(
+                ExecutionRow.updated_at < quiet_since,
+                ExecutionRow.phase.in_(OPEN_NAMES)
+                | (ExecutionRow.phase.in_(TERMINAL_NAMES) & (outcome == waiting)),
+            )
+            .order_by(ExecutionRow.updated_at)
             .limit(limit)
         )
         async with self.db.sessions() as session:

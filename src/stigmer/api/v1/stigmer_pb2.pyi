@@ -825,6 +825,7 @@ class ExecutionStatus(_message.Message):
     USAGE_FIELD_NUMBER: _builtins.int
     RESULT_REF_FIELD_NUMBER: _builtins.int
     CANCEL_REQUESTED_FIELD_NUMBER: _builtins.int
+    ATTEMPT_FIELD_NUMBER: _builtins.int
     phase: Global___Phase.ValueType
     output: _builtins.str
     """an agent's final text"""
@@ -832,6 +833,8 @@ class ExecutionStatus(_message.Message):
     result_ref: _builtins.str
     """set when the result is over the size budget: use GetResult"""
     cancel_requested: _builtins.bool
+    attempt: _builtins.int
+    """An agent's runner attempt whose reports are accepted; a superseded attempt's are refused."""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -875,10 +878,11 @@ class ExecutionStatus(_message.Message):
         usage: Global___Usage | None = ...,
         result_ref: _builtins.str = ...,
         cancel_requested: _builtins.bool = ...,
+        attempt: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["callback", b"callback", "created_at", b"created_at", "error", b"error", "finished_at", b"finished_at", "started_at", b"started_at", "structured", b"structured", "updated_at", b"updated_at", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["callback", b"callback", "cancel_requested", b"cancel_requested", "created_at", b"created_at", "error", b"error", "finished_at", b"finished_at", "messages", b"messages", "output", b"output", "phase", b"phase", "result_ref", b"result_ref", "started_at", b"started_at", "structured", b"structured", "tasks", b"tasks", "temporal_workflow_id", b"temporal_workflow_id", "todos", b"todos", "updated_at", b"updated_at", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "callback", b"callback", "cancel_requested", b"cancel_requested", "created_at", b"created_at", "error", b"error", "finished_at", b"finished_at", "messages", b"messages", "output", b"output", "phase", b"phase", "result_ref", b"result_ref", "started_at", b"started_at", "structured", b"structured", "tasks", b"tasks", "temporal_workflow_id", b"temporal_workflow_id", "todos", b"todos", "updated_at", b"updated_at", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1075,116 +1079,25 @@ class CancelExecutionRequest(_message.Message):
 
     ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    OPERATOR_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     reason: _builtins.str
+    operator: _builtins.str
+    """who asked (the CLI sends the local user name); kept as a system message"""
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
         reason: _builtins.str = ...,
+        operator: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "operator", b"operator", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CancelExecutionRequest: _TypeAlias = CancelExecutionRequest  # noqa: Y015
-
-@_typing.final
-class StatusPatch(_message.Message):
-    """A change of status reported by the platform's own workers. Fields left unset are
-    kept; lists are appended to (messages) or merged by key (tasks by path).
-    """
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    PHASE_FIELD_NUMBER: _builtins.int
-    OUTPUT_FIELD_NUMBER: _builtins.int
-    STRUCTURED_FIELD_NUMBER: _builtins.int
-    ERROR_FIELD_NUMBER: _builtins.int
-    APPEND_MESSAGES_FIELD_NUMBER: _builtins.int
-    TODOS_FIELD_NUMBER: _builtins.int
-    REPLACE_TODOS_FIELD_NUMBER: _builtins.int
-    TASKS_FIELD_NUMBER: _builtins.int
-    USAGE_FIELD_NUMBER: _builtins.int
-    CALLBACK_FIELD_NUMBER: _builtins.int
-    TEMPORAL_WORKFLOW_ID_FIELD_NUMBER: _builtins.int
-    HEARTBEAT_DELIVERED_FIELD_NUMBER: _builtins.int
-    RESULT_REF_FIELD_NUMBER: _builtins.int
-    phase: Global___Phase.ValueType
-    output: _builtins.str
-    replace_todos: _builtins.bool
-    temporal_workflow_id: _builtins.str
-    heartbeat_delivered: _builtins.bool
-    result_ref: _builtins.str
-    @_builtins.property
-    def structured(self) -> _struct_pb2.Value: ...
-    @_builtins.property
-    def error(self) -> Global___ExecutionError: ...
-    @_builtins.property
-    def append_messages(self) -> _containers.RepeatedCompositeFieldContainer[Global___AgentMessage]: ...
-    @_builtins.property
-    def todos(self) -> _containers.RepeatedCompositeFieldContainer[Global___Todo]: ...
-    @_builtins.property
-    def tasks(self) -> _containers.RepeatedCompositeFieldContainer[Global___TaskProgress]: ...
-    @_builtins.property
-    def usage(self) -> Global___Usage: ...
-    @_builtins.property
-    def callback(self) -> Global___CallbackState: ...
-    def __init__(
-        self,
-        *,
-        phase: Global___Phase.ValueType = ...,
-        output: _builtins.str | None = ...,
-        structured: _struct_pb2.Value | None = ...,
-        error: Global___ExecutionError | None = ...,
-        append_messages: _abc.Iterable[Global___AgentMessage] | None = ...,
-        todos: _abc.Iterable[Global___Todo] | None = ...,
-        replace_todos: _builtins.bool = ...,
-        tasks: _abc.Iterable[Global___TaskProgress] | None = ...,
-        usage: Global___Usage | None = ...,
-        callback: Global___CallbackState | None = ...,
-        temporal_workflow_id: _builtins.str = ...,
-        heartbeat_delivered: _builtins.bool = ...,
-        result_ref: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_output", b"_output", "callback", b"callback", "error", b"error", "output", b"output", "structured", b"structured", "usage", b"usage"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_output", b"_output", "append_messages", b"append_messages", "callback", b"callback", "error", b"error", "heartbeat_delivered", b"heartbeat_delivered", "output", b"output", "phase", b"phase", "replace_todos", b"replace_todos", "result_ref", b"result_ref", "structured", b"structured", "tasks", b"tasks", "temporal_workflow_id", b"temporal_workflow_id", "todos", b"todos", "usage", b"usage"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__output: _TypeAlias = _typing.Literal["output"]  # noqa: Y015
-    _WhichOneofArgType__output: _TypeAlias = _typing.Literal["_output", b"_output"]  # noqa: Y015
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__output) -> _WhichOneofReturnType__output | None: ...
-
-Global___StatusPatch: _TypeAlias = StatusPatch  # noqa: Y015
-
-@_typing.final
-class UpdateStatusRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    PATCH_FIELD_NUMBER: _builtins.int
-    EXPECTED_REVISION_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    expected_revision: _builtins.int
-    """0: merge onto whatever is current"""
-    @_builtins.property
-    def patch(self) -> Global___StatusPatch: ...
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        patch: Global___StatusPatch | None = ...,
-        expected_revision: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["patch", b"patch"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_revision", b"expected_revision", "id", b"id", "patch", b"patch"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___UpdateStatusRequest: _TypeAlias = UpdateStatusRequest  # noqa: Y015
 
 @_typing.final
 class GetResultRequest(_message.Message):
@@ -1240,7 +1153,7 @@ Global___ExecutionResult: _TypeAlias = ExecutionResult  # noqa: Y015
 
 @_typing.final
 class GetCallbackTokenRequest(_message.Message):
-    """For the platform's own workers only: the stored token of an execution's caller."""
+    """The stored token of an execution's caller (WorkerService only)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1268,12 +1181,15 @@ class CallbackToken(_message.Message):
     NAMESPACE_FIELD_NUMBER: _builtins.int
     WORKFLOW_ID_FIELD_NUMBER: _builtins.int
     ACTIVITY_ID_FIELD_NUMBER: _builtins.int
+    RUN_ID_FIELD_NUMBER: _builtins.int
     task_token: _builtins.bytes
     attempt: _builtins.int
     namespace: _builtins.str
     workflow_id: _builtins.str
     """the caller's, for the log lines of each hand-off"""
     activity_id: _builtins.str
+    run_id: _builtins.str
+    """the caller's run, to ask Temporal whether it still waits"""
     def __init__(
         self,
         *,
@@ -1282,10 +1198,11 @@ class CallbackToken(_message.Message):
         namespace: _builtins.str = ...,
         workflow_id: _builtins.str = ...,
         activity_id: _builtins.str = ...,
+        run_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_id", b"activity_id", "attempt", b"attempt", "namespace", b"namespace", "task_token", b"task_token", "workflow_id", b"workflow_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_id", b"activity_id", "attempt", b"attempt", "namespace", b"namespace", "run_id", b"run_id", "task_token", b"task_token", "workflow_id", b"workflow_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1421,6 +1338,302 @@ class ListStuckResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListStuckResponse: _TypeAlias = ListStuckResponse  # noqa: Y015
+
+@_typing.final
+class BeginRequest(_message.Message):
+    """---------------------------------------------------------------- workers"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BeginRequest: _TypeAlias = BeginRequest  # noqa: Y015
+
+@_typing.final
+class BeginResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXECUTION_FIELD_NUMBER: _builtins.int
+    RUN_FIELD_NUMBER: _builtins.int
+    run: _builtins.bool
+    """False when the execution was cancelled or ended before it began: its body must not run."""
+    @_builtins.property
+    def execution(self) -> Global___Execution: ...
+    def __init__(
+        self,
+        *,
+        execution: Global___Execution | None = ...,
+        run: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["execution", b"execution"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["execution", b"execution", "run", b"run"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BeginResponse: _TypeAlias = BeginResponse  # noqa: Y015
+
+@_typing.final
+class ProgressReport(_message.Message):
+    """What a running execution reports while it works. Messages are appended, todos replace
+    the list (or are appended), tasks are merged by path, usage is a running total.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ATTEMPT_FIELD_NUMBER: _builtins.int
+    APPEND_MESSAGES_FIELD_NUMBER: _builtins.int
+    TODOS_FIELD_NUMBER: _builtins.int
+    REPLACE_TODOS_FIELD_NUMBER: _builtins.int
+    TASKS_FIELD_NUMBER: _builtins.int
+    USAGE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    attempt: _builtins.int
+    """The agent runner's attempt (1, 2, ...); a report from a superseded attempt is
+    refused with FAILED_PRECONDITION. 0 for a workflow's task progress.
+    """
+    replace_todos: _builtins.bool
+    @_builtins.property
+    def append_messages(self) -> _containers.RepeatedCompositeFieldContainer[Global___AgentMessage]: ...
+    @_builtins.property
+    def todos(self) -> _containers.RepeatedCompositeFieldContainer[Global___Todo]: ...
+    @_builtins.property
+    def tasks(self) -> _containers.RepeatedCompositeFieldContainer[Global___TaskProgress]: ...
+    @_builtins.property
+    def usage(self) -> Global___Usage: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        attempt: _builtins.int = ...,
+        append_messages: _abc.Iterable[Global___AgentMessage] | None = ...,
+        todos: _abc.Iterable[Global___Todo] | None = ...,
+        replace_todos: _builtins.bool = ...,
+        tasks: _abc.Iterable[Global___TaskProgress] | None = ...,
+        usage: Global___Usage | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["usage", b"usage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["append_messages", b"append_messages", "attempt", b"attempt", "id", b"id", "replace_todos", b"replace_todos", "tasks", b"tasks", "todos", b"todos", "usage", b"usage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProgressReport: _TypeAlias = ProgressReport  # noqa: Y015
+
+@_typing.final
+class ProgressAccepted(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REVISION_FIELD_NUMBER: _builtins.int
+    revision: _builtins.int
+    def __init__(
+        self,
+        *,
+        revision: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["revision", b"revision"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProgressAccepted: _TypeAlias = ProgressAccepted  # noqa: Y015
+
+@_typing.final
+class PutResultRequest(_message.Message):
+    """A result over the size budget, stored before the ending that refers to it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ATTEMPT_FIELD_NUMBER: _builtins.int
+    OUTPUT_FIELD_NUMBER: _builtins.int
+    STRUCTURED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    attempt: _builtins.int
+    output: _builtins.str
+    @_builtins.property
+    def structured(self) -> _struct_pb2.Value: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        attempt: _builtins.int = ...,
+        output: _builtins.str = ...,
+        structured: _struct_pb2.Value | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["structured", b"structured"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "id", b"id", "output", b"output", "structured", b"structured"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PutResultRequest: _TypeAlias = PutResultRequest  # noqa: Y015
+
+@_typing.final
+class PutResultResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULT_REF_FIELD_NUMBER: _builtins.int
+    result_ref: _builtins.str
+    def __init__(
+        self,
+        *,
+        result_ref: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result_ref", b"result_ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PutResultResponse: _TypeAlias = PutResultResponse  # noqa: Y015
+
+@_typing.final
+class EndingReport(_message.Message):
+    """How an execution ended, recorded once: a second report of an ended execution changes
+    nothing and answers `recorded: false` with the ending that stands.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PHASE_FIELD_NUMBER: _builtins.int
+    OUTPUT_FIELD_NUMBER: _builtins.int
+    STRUCTURED_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    RESULT_REF_FIELD_NUMBER: _builtins.int
+    USAGE_FIELD_NUMBER: _builtins.int
+    NOTES_FIELD_NUMBER: _builtins.int
+    ATTEMPT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    phase: Global___Phase.ValueType
+    """COMPLETED, FAILED or CANCELLED"""
+    output: _builtins.str
+    result_ref: _builtins.str
+    """set when the result was stored apart with PutResult"""
+    attempt: _builtins.int
+    @_builtins.property
+    def structured(self) -> _struct_pb2.Value: ...
+    @_builtins.property
+    def error(self) -> Global___ExecutionError: ...
+    @_builtins.property
+    def usage(self) -> Global___Usage: ...
+    @_builtins.property
+    def notes(self) -> _containers.RepeatedCompositeFieldContainer[Global___AgentMessage]:
+        """system notes recorded with the end"""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        phase: Global___Phase.ValueType = ...,
+        output: _builtins.str = ...,
+        structured: _struct_pb2.Value | None = ...,
+        error: Global___ExecutionError | None = ...,
+        result_ref: _builtins.str = ...,
+        usage: Global___Usage | None = ...,
+        notes: _abc.Iterable[Global___AgentMessage] | None = ...,
+        attempt: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "structured", b"structured", "usage", b"usage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "error", b"error", "id", b"id", "notes", b"notes", "output", b"output", "phase", b"phase", "result_ref", b"result_ref", "structured", b"structured", "usage", b"usage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EndingReport: _TypeAlias = EndingReport  # noqa: Y015
+
+@_typing.final
+class RecordEndingResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXECUTION_FIELD_NUMBER: _builtins.int
+    RECORDED_FIELD_NUMBER: _builtins.int
+    recorded: _builtins.bool
+    @_builtins.property
+    def execution(self) -> Global___Execution: ...
+    def __init__(
+        self,
+        *,
+        execution: Global___Execution | None = ...,
+        recorded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["execution", b"execution"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["execution", b"execution", "recorded", b"recorded"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordEndingResponse: _TypeAlias = RecordEndingResponse  # noqa: Y015
+
+@_typing.final
+class CallbackReport(_message.Message):
+    """What the caller's Temporal answered: a delivery's outcome, or a heartbeat that landed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    HEARTBEAT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    heartbeat: _builtins.bool
+    @_builtins.property
+    def state(self) -> Global___CallbackState: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        state: Global___CallbackState | None = ...,
+        heartbeat: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["state", b"state"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["heartbeat", b"heartbeat", "id", b"id", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CallbackReport: _TypeAlias = CallbackReport  # noqa: Y015
+
+@_typing.final
+class CancelCallRequest(_message.Message):
+    """A caller that was cancelled while (or before) creating its execution: cancel the
+    execution holding `spec.idempotency_key`, or leave a cancelled one in its place so the
+    creation, if it is still in flight, finds it ended.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SPEC_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    @_builtins.property
+    def spec(self) -> Global___ExecutionSpec: ...
+    def __init__(
+        self,
+        *,
+        spec: Global___ExecutionSpec | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["spec", b"spec"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "spec", b"spec"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelCallRequest: _TypeAlias = CancelCallRequest  # noqa: Y015
 
 @_typing.final
 class PublishEventRequest(_message.Message):

@@ -227,7 +227,8 @@ class DefinitionService:
 
 
 class ExecutionServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """For clients: the CLI, the console, users' programs (the user token, if one is set).
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -265,16 +266,6 @@ class ExecutionServiceStub:
                 request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.GetResultRequest.SerializeToString,
                 response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.ExecutionResult.FromString,
                 _registered_method=True)
-        self.UpdateStatus = channel.unary_unary(
-                '/stigmer.v1.ExecutionService/UpdateStatus',
-                request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.UpdateStatusRequest.SerializeToString,
-                response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Execution.FromString,
-                _registered_method=True)
-        self.GetCallbackToken = channel.unary_unary(
-                '/stigmer.v1.ExecutionService/GetCallbackToken',
-                request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.GetCallbackTokenRequest.SerializeToString,
-                response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.CallbackToken.FromString,
-                _registered_method=True)
         self.Complete = channel.unary_unary(
                 '/stigmer.v1.ExecutionService/Complete',
                 request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.CompleteExecutionRequest.SerializeToString,
@@ -293,10 +284,12 @@ class ExecutionServiceStub:
 
 
 class ExecutionServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """For clients: the CLI, the console, users' programs (the user token, if one is set).
+    """
 
     def Create(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """A request with a `callback` (a task token) is accepted from the platform's workers only.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -314,7 +307,8 @@ class ExecutionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Watch(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Each change until the execution has ended and its caller's answer is recorded.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -331,20 +325,8 @@ class ExecutionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def UpdateStatus(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetCallbackToken(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
     def Complete(self, request, context):
-        """Operator actions on a stuck execution: finish it and tell its caller.
+        """Operator actions on a stuck execution: finish it and tell its caller; audited.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -396,16 +378,6 @@ def add_ExecutionServiceServicer_to_server(servicer, server):
                     request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.GetResultRequest.FromString,
                     response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.ExecutionResult.SerializeToString,
             ),
-            'UpdateStatus': grpc.unary_unary_rpc_method_handler(
-                    servicer.UpdateStatus,
-                    request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.UpdateStatusRequest.FromString,
-                    response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Execution.SerializeToString,
-            ),
-            'GetCallbackToken': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetCallbackToken,
-                    request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.GetCallbackTokenRequest.FromString,
-                    response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.CallbackToken.SerializeToString,
-            ),
             'Complete': grpc.unary_unary_rpc_method_handler(
                     servicer.Complete,
                     request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.CompleteExecutionRequest.FromString,
@@ -430,7 +402,8 @@ def add_ExecutionServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ExecutionService:
-    """Missing associated documentation comment in .proto file."""
+    """For clients: the CLI, the console, users' programs (the user token, if one is set).
+    """
 
     @staticmethod
     def Create(request,
@@ -595,60 +568,6 @@ class ExecutionService:
             _registered_method=True)
 
     @staticmethod
-    def UpdateStatus(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/stigmer.v1.ExecutionService/UpdateStatus',
-            stigmer_dot_api_dot_v1_dot_stigmer__pb2.UpdateStatusRequest.SerializeToString,
-            stigmer_dot_api_dot_v1_dot_stigmer__pb2.Execution.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetCallbackToken(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/stigmer.v1.ExecutionService/GetCallbackToken',
-            stigmer_dot_api_dot_v1_dot_stigmer__pb2.GetCallbackTokenRequest.SerializeToString,
-            stigmer_dot_api_dot_v1_dot_stigmer__pb2.CallbackToken.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
     def Complete(request,
             target,
             options=(),
@@ -730,6 +649,429 @@ class ExecutionService:
             _registered_method=True)
 
 
+class WorkerServiceStub:
+    """For the platform's own workers only (the worker credential): the reports of running
+    executions, the callers' tokens, and event subscriptions. Refused to clients.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetCallbackToken = channel.unary_unary(
+                '/stigmer.v1.WorkerService/GetCallbackToken',
+                request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.GetCallbackTokenRequest.SerializeToString,
+                response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.CallbackToken.FromString,
+                _registered_method=True)
+        self.Begin = channel.unary_unary(
+                '/stigmer.v1.WorkerService/Begin',
+                request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.BeginRequest.SerializeToString,
+                response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.BeginResponse.FromString,
+                _registered_method=True)
+        self.ReportProgress = channel.unary_unary(
+                '/stigmer.v1.WorkerService/ReportProgress',
+                request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.ProgressReport.SerializeToString,
+                response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.ProgressAccepted.FromString,
+                _registered_method=True)
+        self.PutResult = channel.unary_unary(
+                '/stigmer.v1.WorkerService/PutResult',
+                request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.PutResultRequest.SerializeToString,
+                response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.PutResultResponse.FromString,
+                _registered_method=True)
+        self.RecordEnding = channel.unary_unary(
+                '/stigmer.v1.WorkerService/RecordEnding',
+                request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.EndingReport.SerializeToString,
+                response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.RecordEndingResponse.FromString,
+                _registered_method=True)
+        self.RecordCallback = channel.unary_unary(
+                '/stigmer.v1.WorkerService/RecordCallback',
+                request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.CallbackReport.SerializeToString,
+                response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Execution.FromString,
+                _registered_method=True)
+        self.CancelCall = channel.unary_unary(
+                '/stigmer.v1.WorkerService/CancelCall',
+                request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.CancelCallRequest.SerializeToString,
+                response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Execution.FromString,
+                _registered_method=True)
+        self.Subscribe = channel.unary_unary(
+                '/stigmer.v1.WorkerService/Subscribe',
+                request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Subscription.SerializeToString,
+                response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.SubscriptionResponse.FromString,
+                _registered_method=True)
+        self.Unsubscribe = channel.unary_unary(
+                '/stigmer.v1.WorkerService/Unsubscribe',
+                request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Subscription.SerializeToString,
+                response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.SubscriptionResponse.FromString,
+                _registered_method=True)
+
+
+class WorkerServiceServicer:
+    """For the platform's own workers only (the worker credential): the reports of running
+    executions, the callers' tokens, and event subscriptions. Refused to clients.
+    """
+
+    def GetCallbackToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Begin(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportProgress(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutResult(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordEnding(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordCallback(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelCall(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Subscribe(self, request, context):
+        """A run starts or stops listening for published events.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Unsubscribe(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_WorkerServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetCallbackToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCallbackToken,
+                    request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.GetCallbackTokenRequest.FromString,
+                    response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.CallbackToken.SerializeToString,
+            ),
+            'Begin': grpc.unary_unary_rpc_method_handler(
+                    servicer.Begin,
+                    request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.BeginRequest.FromString,
+                    response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.BeginResponse.SerializeToString,
+            ),
+            'ReportProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportProgress,
+                    request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.ProgressReport.FromString,
+                    response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.ProgressAccepted.SerializeToString,
+            ),
+            'PutResult': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutResult,
+                    request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.PutResultRequest.FromString,
+                    response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.PutResultResponse.SerializeToString,
+            ),
+            'RecordEnding': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordEnding,
+                    request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.EndingReport.FromString,
+                    response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.RecordEndingResponse.SerializeToString,
+            ),
+            'RecordCallback': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordCallback,
+                    request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.CallbackReport.FromString,
+                    response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Execution.SerializeToString,
+            ),
+            'CancelCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelCall,
+                    request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.CancelCallRequest.FromString,
+                    response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Execution.SerializeToString,
+            ),
+            'Subscribe': grpc.unary_unary_rpc_method_handler(
+                    servicer.Subscribe,
+                    request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Subscription.FromString,
+                    response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.SubscriptionResponse.SerializeToString,
+            ),
+            'Unsubscribe': grpc.unary_unary_rpc_method_handler(
+                    servicer.Unsubscribe,
+                    request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Subscription.FromString,
+                    response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.SubscriptionResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'stigmer.v1.WorkerService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('stigmer.v1.WorkerService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class WorkerService:
+    """For the platform's own workers only (the worker credential): the reports of running
+    executions, the callers' tokens, and event subscriptions. Refused to clients.
+    """
+
+    @staticmethod
+    def GetCallbackToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stigmer.v1.WorkerService/GetCallbackToken',
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.GetCallbackTokenRequest.SerializeToString,
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.CallbackToken.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Begin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stigmer.v1.WorkerService/Begin',
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.BeginRequest.SerializeToString,
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.BeginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stigmer.v1.WorkerService/ReportProgress',
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.ProgressReport.SerializeToString,
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.ProgressAccepted.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutResult(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stigmer.v1.WorkerService/PutResult',
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.PutResultRequest.SerializeToString,
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.PutResultResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordEnding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stigmer.v1.WorkerService/RecordEnding',
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.EndingReport.SerializeToString,
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.RecordEndingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordCallback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stigmer.v1.WorkerService/RecordCallback',
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.CallbackReport.SerializeToString,
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.Execution.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stigmer.v1.WorkerService/CancelCall',
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.CancelCallRequest.SerializeToString,
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.Execution.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Subscribe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stigmer.v1.WorkerService/Subscribe',
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.Subscription.SerializeToString,
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.SubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Unsubscribe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stigmer.v1.WorkerService/Unsubscribe',
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.Subscription.SerializeToString,
+            stigmer_dot_api_dot_v1_dot_stigmer__pb2.SubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
 class EventServiceStub:
     """Missing associated documentation comment in .proto file."""
 
@@ -744,35 +1086,12 @@ class EventServiceStub:
                 request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.PublishEventRequest.SerializeToString,
                 response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.PublishEventResponse.FromString,
                 _registered_method=True)
-        self.Subscribe = channel.unary_unary(
-                '/stigmer.v1.EventService/Subscribe',
-                request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Subscription.SerializeToString,
-                response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.SubscriptionResponse.FromString,
-                _registered_method=True)
-        self.Unsubscribe = channel.unary_unary(
-                '/stigmer.v1.EventService/Unsubscribe',
-                request_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Subscription.SerializeToString,
-                response_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.SubscriptionResponse.FromString,
-                _registered_method=True)
 
 
 class EventServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def Publish(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def Subscribe(self, request, context):
-        """For the platform's own workers: a run starts or stops listening.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def Unsubscribe(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -785,16 +1104,6 @@ def add_EventServiceServicer_to_server(servicer, server):
                     servicer.Publish,
                     request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.PublishEventRequest.FromString,
                     response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.PublishEventResponse.SerializeToString,
-            ),
-            'Subscribe': grpc.unary_unary_rpc_method_handler(
-                    servicer.Subscribe,
-                    request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Subscription.FromString,
-                    response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.SubscriptionResponse.SerializeToString,
-            ),
-            'Unsubscribe': grpc.unary_unary_rpc_method_handler(
-                    servicer.Unsubscribe,
-                    request_deserializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.Subscription.FromString,
-                    response_serializer=stigmer_dot_api_dot_v1_dot_stigmer__pb2.SubscriptionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -824,60 +1133,6 @@ class EventService:
             '/stigmer.v1.EventService/Publish',
             stigmer_dot_api_dot_v1_dot_stigmer__pb2.PublishEventRequest.SerializeToString,
             stigmer_dot_api_dot_v1_dot_stigmer__pb2.PublishEventResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def Subscribe(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/stigmer.v1.EventService/Subscribe',
-            stigmer_dot_api_dot_v1_dot_stigmer__pb2.Subscription.SerializeToString,
-            stigmer_dot_api_dot_v1_dot_stigmer__pb2.SubscriptionResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def Unsubscribe(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/stigmer.v1.EventService/Unsubscribe',
-            stigmer_dot_api_dot_v1_dot_stigmer__pb2.Subscription.SerializeToString,
-            stigmer_dot_api_dot_v1_dot_stigmer__pb2.SubscriptionResponse.FromString,
             options,
             channel_credentials,
             insecure,

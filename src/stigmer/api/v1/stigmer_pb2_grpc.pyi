@@ -79,48 +79,55 @@ class DefinitionServiceServicer(metaclass=_abc_1.ABCMeta):
 def add_DefinitionServiceServicer_to_server(servicer: DefinitionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
 class ExecutionServiceStub:
+    """For clients: the CLI, the console, users' programs (the user token, if one is set)."""
+
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ExecutionServiceAsyncStub: ...
     Create: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.CreateExecutionRequest, _stigmer_pb2.CreateExecutionResponse]
+    """A request with a `callback` (a task token) is accepted from the platform's workers only."""
     Get: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.GetExecutionRequest, _stigmer_pb2.Execution]
     List: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.ListExecutionsRequest, _stigmer_pb2.ListExecutionsResponse]
     Watch: _grpc.UnaryStreamMultiCallable[_stigmer_pb2.WatchExecutionRequest, _stigmer_pb2.Execution]
+    """Each change until the execution has ended and its caller's answer is recorded."""
     Cancel: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.CancelExecutionRequest, _stigmer_pb2.Execution]
     GetResult: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.GetResultRequest, _stigmer_pb2.ExecutionResult]
-    UpdateStatus: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.UpdateStatusRequest, _stigmer_pb2.Execution]
-    GetCallbackToken: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.GetCallbackTokenRequest, _stigmer_pb2.CallbackToken]
     Complete: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.CompleteExecutionRequest, _stigmer_pb2.Execution]
-    """Operator actions on a stuck execution: finish it and tell its caller."""
+    """Operator actions on a stuck execution: finish it and tell its caller; audited."""
     Fail: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.FailExecutionRequest, _stigmer_pb2.Execution]
     ListStuck: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.ListStuckRequest, _stigmer_pb2.ListStuckResponse]
     """Executions open past the stuck threshold, and finished ones whose caller was not told."""
 
 @_typing.type_check_only
 class ExecutionServiceAsyncStub(ExecutionServiceStub):
+    """For clients: the CLI, the console, users' programs (the user token, if one is set)."""
+
     def __init__(self, channel: _aio.Channel) -> None: ...
     Create: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.CreateExecutionRequest, _stigmer_pb2.CreateExecutionResponse]  # type: ignore[assignment]
+    """A request with a `callback` (a task token) is accepted from the platform's workers only."""
     Get: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.GetExecutionRequest, _stigmer_pb2.Execution]  # type: ignore[assignment]
     List: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.ListExecutionsRequest, _stigmer_pb2.ListExecutionsResponse]  # type: ignore[assignment]
     Watch: _aio.UnaryStreamMultiCallable[_stigmer_pb2.WatchExecutionRequest, _stigmer_pb2.Execution]  # type: ignore[assignment]
+    """Each change until the execution has ended and its caller's answer is recorded."""
     Cancel: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.CancelExecutionRequest, _stigmer_pb2.Execution]  # type: ignore[assignment]
     GetResult: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.GetResultRequest, _stigmer_pb2.ExecutionResult]  # type: ignore[assignment]
-    UpdateStatus: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.UpdateStatusRequest, _stigmer_pb2.Execution]  # type: ignore[assignment]
-    GetCallbackToken: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.GetCallbackTokenRequest, _stigmer_pb2.CallbackToken]  # type: ignore[assignment]
     Complete: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.CompleteExecutionRequest, _stigmer_pb2.Execution]  # type: ignore[assignment]
-    """Operator actions on a stuck execution: finish it and tell its caller."""
+    """Operator actions on a stuck execution: finish it and tell its caller; audited."""
     Fail: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.FailExecutionRequest, _stigmer_pb2.Execution]  # type: ignore[assignment]
     ListStuck: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.ListStuckRequest, _stigmer_pb2.ListStuckResponse]  # type: ignore[assignment]
     """Executions open past the stuck threshold, and finished ones whose caller was not told."""
 
 class ExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
+    """For clients: the CLI, the console, users' programs (the user token, if one is set)."""
+
     @_abc_1.abstractmethod
     def Create(
         self,
         request: _stigmer_pb2.CreateExecutionRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_stigmer_pb2.CreateExecutionResponse, _abc.Awaitable[_stigmer_pb2.CreateExecutionResponse]]: ...
+    ) -> _typing.Union[_stigmer_pb2.CreateExecutionResponse, _abc.Awaitable[_stigmer_pb2.CreateExecutionResponse]]:
+        """A request with a `callback` (a task token) is accepted from the platform's workers only."""
 
     @_abc_1.abstractmethod
     def Get(
@@ -141,7 +148,8 @@ class ExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _stigmer_pb2.WatchExecutionRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_abc.Iterator[_stigmer_pb2.Execution], _abc.AsyncIterator[_stigmer_pb2.Execution]]: ...
+    ) -> _typing.Union[_abc.Iterator[_stigmer_pb2.Execution], _abc.AsyncIterator[_stigmer_pb2.Execution]]:
+        """Each change until the execution has ended and its caller's answer is recorded."""
 
     @_abc_1.abstractmethod
     def Cancel(
@@ -158,26 +166,12 @@ class ExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_stigmer_pb2.ExecutionResult, _abc.Awaitable[_stigmer_pb2.ExecutionResult]]: ...
 
     @_abc_1.abstractmethod
-    def UpdateStatus(
-        self,
-        request: _stigmer_pb2.UpdateStatusRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_stigmer_pb2.Execution, _abc.Awaitable[_stigmer_pb2.Execution]]: ...
-
-    @_abc_1.abstractmethod
-    def GetCallbackToken(
-        self,
-        request: _stigmer_pb2.GetCallbackTokenRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_stigmer_pb2.CallbackToken, _abc.Awaitable[_stigmer_pb2.CallbackToken]]: ...
-
-    @_abc_1.abstractmethod
     def Complete(
         self,
         request: _stigmer_pb2.CompleteExecutionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_stigmer_pb2.Execution, _abc.Awaitable[_stigmer_pb2.Execution]]:
-        """Operator actions on a stuck execution: finish it and tell its caller."""
+        """Operator actions on a stuck execution: finish it and tell its caller; audited."""
 
     @_abc_1.abstractmethod
     def Fail(
@@ -196,23 +190,126 @@ class ExecutionServiceServicer(metaclass=_abc_1.ABCMeta):
 
 def add_ExecutionServiceServicer_to_server(servicer: ExecutionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
+class WorkerServiceStub:
+    """For the platform's own workers only (the worker credential): the reports of running
+    executions, the callers' tokens, and event subscriptions. Refused to clients.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> WorkerServiceAsyncStub: ...
+    GetCallbackToken: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.GetCallbackTokenRequest, _stigmer_pb2.CallbackToken]
+    Begin: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.BeginRequest, _stigmer_pb2.BeginResponse]
+    ReportProgress: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.ProgressReport, _stigmer_pb2.ProgressAccepted]
+    PutResult: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.PutResultRequest, _stigmer_pb2.PutResultResponse]
+    RecordEnding: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.EndingReport, _stigmer_pb2.RecordEndingResponse]
+    RecordCallback: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.CallbackReport, _stigmer_pb2.Execution]
+    CancelCall: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.CancelCallRequest, _stigmer_pb2.Execution]
+    Subscribe: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.Subscription, _stigmer_pb2.SubscriptionResponse]
+    """A run starts or stops listening for published events."""
+    Unsubscribe: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.Subscription, _stigmer_pb2.SubscriptionResponse]
+
+@_typing.type_check_only
+class WorkerServiceAsyncStub(WorkerServiceStub):
+    """For the platform's own workers only (the worker credential): the reports of running
+    executions, the callers' tokens, and event subscriptions. Refused to clients.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    GetCallbackToken: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.GetCallbackTokenRequest, _stigmer_pb2.CallbackToken]  # type: ignore[assignment]
+    Begin: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.BeginRequest, _stigmer_pb2.BeginResponse]  # type: ignore[assignment]
+    ReportProgress: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.ProgressReport, _stigmer_pb2.ProgressAccepted]  # type: ignore[assignment]
+    PutResult: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.PutResultRequest, _stigmer_pb2.PutResultResponse]  # type: ignore[assignment]
+    RecordEnding: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.EndingReport, _stigmer_pb2.RecordEndingResponse]  # type: ignore[assignment]
+    RecordCallback: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.CallbackReport, _stigmer_pb2.Execution]  # type: ignore[assignment]
+    CancelCall: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.CancelCallRequest, _stigmer_pb2.Execution]  # type: ignore[assignment]
+    Subscribe: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.Subscription, _stigmer_pb2.SubscriptionResponse]  # type: ignore[assignment]
+    """A run starts or stops listening for published events."""
+    Unsubscribe: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.Subscription, _stigmer_pb2.SubscriptionResponse]  # type: ignore[assignment]
+
+class WorkerServiceServicer(metaclass=_abc_1.ABCMeta):
+    """For the platform's own workers only (the worker credential): the reports of running
+    executions, the callers' tokens, and event subscriptions. Refused to clients.
+    """
+
+    @_abc_1.abstractmethod
+    def GetCallbackToken(
+        self,
+        request: _stigmer_pb2.GetCallbackTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stigmer_pb2.CallbackToken, _abc.Awaitable[_stigmer_pb2.CallbackToken]]: ...
+
+    @_abc_1.abstractmethod
+    def Begin(
+        self,
+        request: _stigmer_pb2.BeginRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stigmer_pb2.BeginResponse, _abc.Awaitable[_stigmer_pb2.BeginResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReportProgress(
+        self,
+        request: _stigmer_pb2.ProgressReport,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stigmer_pb2.ProgressAccepted, _abc.Awaitable[_stigmer_pb2.ProgressAccepted]]: ...
+
+    @_abc_1.abstractmethod
+    def PutResult(
+        self,
+        request: _stigmer_pb2.PutResultRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stigmer_pb2.PutResultResponse, _abc.Awaitable[_stigmer_pb2.PutResultResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordEnding(
+        self,
+        request: _stigmer_pb2.EndingReport,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stigmer_pb2.RecordEndingResponse, _abc.Awaitable[_stigmer_pb2.RecordEndingResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordCallback(
+        self,
+        request: _stigmer_pb2.CallbackReport,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stigmer_pb2.Execution, _abc.Awaitable[_stigmer_pb2.Execution]]: ...
+
+    @_abc_1.abstractmethod
+    def CancelCall(
+        self,
+        request: _stigmer_pb2.CancelCallRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stigmer_pb2.Execution, _abc.Awaitable[_stigmer_pb2.Execution]]: ...
+
+    @_abc_1.abstractmethod
+    def Subscribe(
+        self,
+        request: _stigmer_pb2.Subscription,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stigmer_pb2.SubscriptionResponse, _abc.Awaitable[_stigmer_pb2.SubscriptionResponse]]:
+        """A run starts or stops listening for published events."""
+
+    @_abc_1.abstractmethod
+    def Unsubscribe(
+        self,
+        request: _stigmer_pb2.Subscription,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stigmer_pb2.SubscriptionResponse, _abc.Awaitable[_stigmer_pb2.SubscriptionResponse]]: ...
+
+def add_WorkerServiceServicer_to_server(servicer: WorkerServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
 class EventServiceStub:
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> EventServiceAsyncStub: ...
     Publish: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.PublishEventRequest, _stigmer_pb2.PublishEventResponse]
-    Subscribe: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.Subscription, _stigmer_pb2.SubscriptionResponse]
-    """For the platform's own workers: a run starts or stops listening."""
-    Unsubscribe: _grpc.UnaryUnaryMultiCallable[_stigmer_pb2.Subscription, _stigmer_pb2.SubscriptionResponse]
 
 @_typing.type_check_only
 class EventServiceAsyncStub(EventServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Publish: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.PublishEventRequest, _stigmer_pb2.PublishEventResponse]  # type: ignore[assignment]
-    Subscribe: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.Subscription, _stigmer_pb2.SubscriptionResponse]  # type: ignore[assignment]
-    """For the platform's own workers: a run starts or stops listening."""
-    Unsubscribe: _aio.UnaryUnaryMultiCallable[_stigmer_pb2.Subscription, _stigmer_pb2.SubscriptionResponse]  # type: ignore[assignment]
 
 class EventServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -221,20 +318,5 @@ class EventServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _stigmer_pb2.PublishEventRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_stigmer_pb2.PublishEventResponse, _abc.Awaitable[_stigmer_pb2.PublishEventResponse]]: ...
-
-    @_abc_1.abstractmethod
-    def Subscribe(
-        self,
-        request: _stigmer_pb2.Subscription,
-        context: _ServicerContext,
-    ) -> _typing.Union[_stigmer_pb2.SubscriptionResponse, _abc.Awaitable[_stigmer_pb2.SubscriptionResponse]]:
-        """For the platform's own workers: a run starts or stops listening."""
-
-    @_abc_1.abstractmethod
-    def Unsubscribe(
-        self,
-        request: _stigmer_pb2.Subscription,
-        context: _ServicerContext,
-    ) -> _typing.Union[_stigmer_pb2.SubscriptionResponse, _abc.Awaitable[_stigmer_pb2.SubscriptionResponse]]: ...
 
 def add_EventServiceServicer_to_server(servicer: EventServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
