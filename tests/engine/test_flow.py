@@ -9,35 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowFailureError
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from stigmer.contract import problems as errors
-from stigmer.contract.problems import Problem
-from tests.engine.test_interpreter import HEADER, run
-
-
-async def outcome(env: WorkflowEnvironment, queue: str, body: str, input: Any = None) -> Any:
-    """Run `body`, where `<elapsed>` is the whole seconds of workflow time since the start."""
-    return await run(env, queue, HEADER + body.replace("<elapsed>", ELAPSED), input)
-
-
-async def fault(env: WorkflowEnvironment, queue: str, body: str, input: Any = None) -> Problem:
-    with pytest.raises(WorkflowFailureError) as caught:
-        await outcome(env, queue, body, input)
-    cause = caught.value.cause
-    assert isinstance(cause, ApplicationError)
-    return errors.from_application_error(cause)
-
-
-ELAPSED = "${ (now - $workflow.startedAt.epoch.seconds) | floor }"
-
-
-def timers_took(seconds: int, elapsed: int) -> bool:
-    """The workflow clock moved by the timers' `seconds`, plus at most the few real seconds
-    the steps between timers took on a busy machine (the test server skips only timers)."""
-    return seconds <= elapsed <= seconds + 3
+from tests.support.engine import fault, outcome, timers_took
 
 
 async def test_switch_cases_jump_exit_and_end_at_any_depth(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.engine.test_flow import outcome
+from tests.support.engine import outcome
 
 
 async def test_a_function_runs_with_its_arguments_as_input(

@@ -6,15 +6,16 @@ import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from stigmer.local.embedded import free_port
-from tests.engine_calls.conftest import HERE, Engine, document
+from tests.support.engine import Engine, document
 
 pytestmark = pytest.mark.temporal
 
-SERVER = HERE / "mcp_server.py"
+SERVER = Path(__file__).parent / "mcp_server.py"
 RUNTIME = "https://serverlessworkflow.io/spec/1.0.0/errors/runtime"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stigmer.engine.validation import validate_text
-from tests.engine_calls.conftest import Engine, document
+from tests.support.engine import Engine, document
 
 pytestmark = pytest.mark.temporal
 

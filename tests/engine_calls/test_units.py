@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from stigmer.contract.problems import Fault
-from stigmer.engine.tasks.http import expand
-from stigmer.engine.tasks.remote import local_path
-from stigmer.engine.tasks.secrets import SecretSource, names_read
+from stigmer.engine.outbound.resources import local_path
+from stigmer.engine.outbound.secrets import SecretSource, names_read
+from stigmer.engine.outbound.web import expand
 
 
 def test_uri_templates_expand_top_level_scalars() -> None:
