@@ -149,3 +149,17 @@ def test_arguments_as_a_map_name_the_field_and_the_version_difference(process: s
     assert "this document declares 1.0.1" in error.message
     assert "this engine runs DSL 1.0.3" in error.message
     assert "container" not in error.message
+
+
+def test_a_retry_count_no_history_can_hold_is_refused() -> None:
+    error = one(
+        """do:
+  - a:
+      try:
+        - b: {set: {x: 1}}
+      catch:
+        retry: {limit: {attempt: {count: 1000000}}}
+"""
+    )
+    assert error.path == "/do/0/a/catch/retry/limit/attempt/count"
+    assert "at most 1000" in error.message

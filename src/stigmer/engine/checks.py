@@ -31,6 +31,7 @@ from stigmer.engine.durations import parse_duration, parse_positive
 from stigmer.engine.outbound.auth import SCHEMES
 from stigmer.engine.outbound.secrets import names_read
 from stigmer.engine.pointers import json_pointer
+from stigmer.engine.retries import MOST_RETRIES
 from stigmer.engine.tasktype import describe, task_kind
 
 FLOW_DIRECTIVES = ("continue", "exit", "end")
@@ -138,6 +139,12 @@ class Checker:
             for key in ("when", "exceptWhen"):
                 if key in policy:
                     self.field(policy[key], f"{pointer}/{key}", ex.TASK)
+        count = ((policy.get("limit") or {}).get("attempt") or {}).get("count")
+        if isinstance(count, int) and count > MOST_RETRIES:
+            self.add(
+                f"{pointer}/limit/attempt/count",
+                f"{count} retries are more than a run's history can hold; at most {MOST_RETRIES}",
+            )
         for path, positive in (
             (("delay",), False),
             (("limit", "duration"), True),

@@ -15,15 +15,13 @@ from typing import Any
 from stigmer.engine import tasks
 from stigmer.engine.tasktype import (
     DSL_CALLS,
+    FUNCTION,
     Activities,
     Services,
     TaskType,
     task_kind,
     task_variant,
 )
-
-FUNCTION = "*"
-"""The variant of the type that runs `call: NAME` for a function of `use.functions`."""
 
 
 @cache

@@ -10,9 +10,10 @@ The n-th retry waits `delay` (constant backoff), `n * delay` (linear) or
 generator, so a replay waits exactly as the first run did.
 
 Nothing retries forever: a policy that sets neither `limit.attempt.count` nor
-`limit.duration` retries at most `UNLIMITED_RETRIES` times, since every retry grows the
-workflow's history and Temporal ends a run whose history outgrows its limit. When the
-retries run out, the last error faults the task, as with any exhausted policy.
+`limit.duration` retries at most `UNLIMITED_RETRIES` times, and validation refuses a
+count over `MOST_RETRIES`, since every retry grows the workflow's history and Temporal
+ends a run whose history outgrows its limit. When the retries run out, the last error
+faults the task, as with any exhausted policy.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from stigmer.engine.timeouts import Evaluate, duration
 
 UNLIMITED_RETRIES = 100
 """The retries of a policy that sets no limit of its own."""
+MOST_RETRIES = 1000
+"""The most retries a policy may ask for: each one adds events to the run's history, which
+Temporal keeps to 51,200 events."""
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,9 @@ TASK_KINDS = (
 DSL_CALLS = ("asyncapi", "grpc", "http", "openapi", "a2a", "mcp")
 """The call types the DSL defines; any other `call` names a function."""
 
+FUNCTION = "*"
+"""The `variant` of the type that runs `call: NAME` for a function of `use.functions`."""
+
 PROCESSES = ("container", "script", "shell", "workflow")
 """What a `run` task runs, each named by the property that defines it."""
 
@@ -234,7 +237,7 @@ class TaskType(Generic[M]):
     kind: str
     """The property that defines the task (`call`, `run`, `set`, ...)."""
     variant: str | None
-    """For `call` and `run`: what it calls or runs (`http`, `shell`); `*` takes the
+    """For `call` and `run`: what it calls or runs (`http`, `shell`); `FUNCTION` takes the
     `call` of a function of `use.functions`; None for the other kinds."""
     model: type[M]
     """The typed task the module receives (generated from the schema, or its own)."""
@@ -253,7 +256,7 @@ class TaskType(Generic[M]):
     @property
     def name(self) -> str:
         """How messages name it: `'call: http'`, `'set'`."""
-        if self.variant == "*":
+        if self.variant == FUNCTION:
             return f"a function's '{self.kind}'"
         return f"'{self.kind}: {self.variant}'" if self.variant else f"'{self.kind}'"
 

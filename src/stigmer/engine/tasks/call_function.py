@@ -12,7 +12,7 @@ from typing import Any
 
 from stigmer.contract.problems import CONFIGURATION, Fault, Problem
 from stigmer.engine.models import CallFunction
-from stigmer.engine.tasktype import Checks, TaskScope, TaskType
+from stigmer.engine.tasktype import FUNCTION, Checks, TaskScope, TaskType
 
 
 async def run(task: CallFunction, input: Any, scope: TaskScope) -> Any:
@@ -47,7 +47,7 @@ def check(task: CallFunction, pointer: str, checks: Checks) -> None:
 
 TASK = TaskType(
     kind="call",
-    variant="*",
+    variant=FUNCTION,
     model=CallFunction,
     run=run,
     check=check,
