@@ -59,3 +59,30 @@ do:
         "before": {"mocked": "from the extension"},
         "stamped": True,
     }
+
+
+async def test_an_after_extension_sees_a_switchs_output_and_keeps_its_jump(
+    temporal_env: WorkflowEnvironment, engine_queue: str
+) -> None:
+    body = """use:
+  extensions:
+    - note:
+        extend: switch
+        after:
+          - stamp:
+              set: '${ . + {noted: true} }'
+do:
+  - pick:
+      switch:
+        - big: {when: .n > 10, then: large}
+  - small:
+      set: {size: small}
+      then: end
+  - large:
+      set: '${ . + {size: "large"} }'
+"""
+    assert await outcome(temporal_env, engine_queue, body, {"n": 50}) == {
+        "n": 50,
+        "noted": True,
+        "size": "large",
+    }

@@ -14,6 +14,7 @@ available as `$workflow.input` and as the first task's input.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib.metadata
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -245,13 +246,18 @@ class _Run:
                     if exited:
                         return output
             self.extending = False
-            output = await task_type.run(task, value, scope)
+            result = await task_type.run(task, value, scope)
             self.extending = True
+            # The `after` lists see the task's output; where the flow goes next and the
+            # execution it went through stay the task's.
+            output = result.output if isinstance(result, Called | Redirect) else result
             for pointer, extension in applying:
                 if extension.get("after"):
                     output = await self.run_list(
                         extension["after"], output, f"{pointer}/after", scope.variables
                     )
+            if isinstance(result, Called | Redirect):
+                return dataclasses.replace(result, output=output)
             return output
         finally:
             self.extending = False
