@@ -3,13 +3,15 @@
 The interpreter finds here how to run a task, validation how to check it, and the engine
 worker which activities to register. Adding a task type is adding one module to
 `stigmer.engine.tasks` (see docs/engine.md); nothing else names it.
+
+The modules are found and imported when this module is, so workflow code, which asks the
+registry on every task, never imports anything itself.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from functools import cache
 from typing import Any
 
 from stigmer.engine import tasks
@@ -24,9 +26,7 @@ from stigmer.engine.tasktype import (
 )
 
 
-@cache
-def task_types() -> tuple[TaskType[Any], ...]:
-    """Every task type, in module order."""
+def _discovered() -> tuple[TaskType[Any], ...]:
     found: list[TaskType[Any]] = []
     for module in pkgutil.iter_modules(tasks.__path__):
         declared = getattr(importlib.import_module(f"{tasks.__name__}.{module.name}"), "TASK", None)
@@ -35,10 +35,9 @@ def task_types() -> tuple[TaskType[Any], ...]:
     return tuple(found)
 
 
-@cache
-def _by_kind() -> dict[tuple[str, str | None], TaskType[Any]]:
+def _by_kind(types: tuple[TaskType[Any], ...]) -> dict[tuple[str, str | None], TaskType[Any]]:
     table: dict[tuple[str, str | None], TaskType[Any]] = {}
-    for task_type in task_types():
+    for task_type in types:
         key = (task_type.kind, task_type.variant)
         if key in table:
             raise RuntimeError(f"two task types handle {task_type.name}")
@@ -46,22 +45,30 @@ def _by_kind() -> dict[tuple[str, str | None], TaskType[Any]]:
     return table
 
 
+_TYPES = _discovered()
+_TABLE = _by_kind(_TYPES)
+
+
+def task_types() -> tuple[TaskType[Any], ...]:
+    """Every task type, in module order."""
+    return _TYPES
+
+
 def find(task: Any) -> TaskType[Any] | None:
     """The type that runs `task` (a task's object), or None when this engine has none."""
     kind = task_kind(task)
     if kind is None:
         return None
-    table = _by_kind()
     variant = task_variant(kind, task)
-    found = table.get((kind, variant))
+    found = _TABLE.get((kind, variant))
     if found is None and kind == "call" and variant is not None and variant not in DSL_CALLS:
-        found = table.get((kind, FUNCTION))
+        found = _TABLE.get((kind, FUNCTION))
     return found
 
 
 def activities(services: Services) -> Activities:
     """The activities of every task type, by name, each once, for the engine worker."""
     merged: Activities = {}
-    for task_type in task_types():
+    for task_type in _TYPES:
         merged.update(task_type.activities(services))
     return merged

@@ -6,7 +6,7 @@ r"""`run: workflow`: run another applied Stigmer Workflow, by name.
             namespace: another-one      # required by the DSL; a Stigmer Workflow is
             name: do-stuff              # identified by its name alone
             version: '0.1.0'
-            input: {order: ${ .id }}    # optional: by default, the task's transformed input
+            input: {order: '${ .id }'}  # optional: by default, the task's transformed input
           await: true                   # the default
 
 As the spec says, the task's output is the child workflow's own output, and a child run
