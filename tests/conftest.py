@@ -21,9 +21,8 @@ from stigmer.observability.logs import configure_logging
 from stigmer.observability.runtime import install_runtime
 from stigmer.server.app import ApiServer
 from stigmer.workers import Workers
+from tests.support.spec import spec_path
 
-SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "open-workflow-spec"
-"""The DSL reference, schema, examples and conformance kit, beside the repository."""
 POSTGRES_URL = os.environ.get(
     "STIGMER_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
@@ -31,9 +30,8 @@ POSTGRES_URL = os.environ.get(
 
 @pytest.fixture(scope="session")
 def spec_dir() -> Path:
-    if not SPEC.is_dir():
-        pytest.skip(f"the shared DSL specification is not at {SPEC}")
-    return SPEC
+    """The DSL specification checkout; a missing one fails the test that needs it."""
+    return spec_path()
 
 
 @pytest.fixture(scope="session")

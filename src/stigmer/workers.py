@@ -20,12 +20,11 @@ from stigmer.agents.workflow import AgentExecutionWorkflow
 from stigmer.client import WorkerClient
 from stigmer.config import Settings, task_queue
 from stigmer.contract.temporal import connect_temporal
+from stigmer.engine import registry
 from stigmer.engine.progress import ProgressActivities
-from stigmer.engine.publishing import EventActivities
 from stigmer.engine.scheduling import ScheduledRunWorkflow
-from stigmer.engine.tasks.activities import CallActivities
+from stigmer.engine.tasktype import Services
 from stigmer.engine.workflow import WorkflowExecution
-from stigmer.handshake.caller import CallerActivities
 from stigmer.handshake.system_activities import SystemActivities
 
 log = structlog.get_logger("stigmer.workers")
@@ -55,23 +54,14 @@ def build_worker(
         system.deliver_callback,
     ]
     if queue == "engine":
-        caller = CallerActivities(api)
-        progress = ProgressActivities(api)
-        calls = CallActivities(settings)
-        events = EventActivities(api)
+        # The activities of every task type, from the engine's registry of them.
         return Worker(
             temporal,
             task_queue=name,
             workflows=[WorkflowExecution, ScheduledRunWorkflow],
             activities=[
-                caller.call_agent,
-                caller.run_workflow,
-                caller.cancel_call,
-                progress.record,
-                events.emit,
-                events.subscribe,
-                events.unsubscribe,
-                *calls.all(),
+                ProgressActivities(api).record,
+                *registry.activities(Services(settings, api)).values(),
                 *lifecycle,
             ],
             max_concurrent_activities=settings.engine_max_activities,

@@ -11,12 +11,15 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from stigmer.client import Client
 from stigmer.config import load_settings
-from stigmer.engine.tasks.activities import CallActivities
+from stigmer.engine import registry
+from stigmer.engine.events import EMIT_EVENT_ACTIVITY
+from stigmer.engine.tasktype import Services
 from stigmer.workers import sandbox
-from tests.ctk.ctk_run import CtkRun, emit_event, record_progress
-from tests.engine.conftest import temporal_env
 from tests.standins.petstore import running_petstore
+from tests.support.ctk_run import CtkRun, emit_event, record_progress
+from tests.support.temporal import temporal_env
 
 __all__ = ["temporal_env"]
 
@@ -38,13 +41,20 @@ def public_services() -> Iterator[str]:
 async def ctk_queue(
     temporal_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
+    """The engine's activities from its registry; the kit's runs record their progress
+    and emitted events in memory, where the steps read them (no API runs)."""
     queue = f"ctk-{uuid.uuid4()}"
-    calls = CallActivities(load_settings(data_dir=tmp_path_factory.mktemp("ctk")))
-    async with Worker(
-        temporal_env.client,
-        task_queue=queue,
-        workflows=[CtkRun],
-        activities=[record_progress, emit_event, *calls.all()],
-        workflow_runner=sandbox(),
-    ):
-        yield queue
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("ctk"))
+    async with Client(settings.address) as api:
+        activities = {
+            **registry.activities(Services(settings, api)),
+            EMIT_EVENT_ACTIVITY: emit_event,
+        }
+        async with Worker(
+            temporal_env.client,
+            task_queue=queue,
+            workflows=[CtkRun],
+            activities=[record_progress, *activities.values()],
+            workflow_runner=sandbox(),
+        ):
+            yield queue

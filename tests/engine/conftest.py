@@ -1,27 +1,19 @@
-"""A Temporal test server and a worker for the engine's workflow, shared by the session."""
+"""A worker for the engine's workflow on the session's time-skipping Temporal server."""
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from stigmer.workers import sandbox
-from tests.engine.document_only import DocumentOnly
+from tests.support.document_only import DocumentOnly
+from tests.support.temporal import temporal_env
 
-
-@pytest.fixture(scope="session")
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    server = Path(sys.prefix) / "bin" / "temporal-test-server"
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(server)
-    ) as env:
-        yield env
+__all__ = ["temporal_env"]
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stigmer.engine.durations import parse_duration
+from stigmer.engine.durations import parse_duration, parse_positive
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,24 @@ def test_valid(value: Any, expected: timedelta) -> None:
 def test_invalid(value: Any, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         parse_duration(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("-PT5S", "negative"),
+        ("P1000000000D", "longest duration Temporal keeps"),
+        ({"days": 1_000_000_000}, "longest duration Temporal keeps"),
+        ({"days": 200_000}, "longest duration Temporal keeps"),
+    ],
+)
+def test_negative_and_too_long(value: Any, fragment: str) -> None:
+    with pytest.raises(ValueError, match=fragment):
+        parse_duration(value)
+
+
+def test_positive_durations_refuse_zero() -> None:
+    assert parse_positive("PT1S") == timedelta(seconds=1)
+    with pytest.raises(ValueError, match="longer than zero"):
+        parse_positive({"seconds": 0})
+    assert parse_duration("P0D") == timedelta(0)

@@ -6,38 +6,16 @@ in moments while the workflow clock (`now`) still moves by the full amount.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowFailureError
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from stigmer.contract import problems as errors
-from stigmer.contract.problems import Problem
-from tests.engine.test_interpreter import HEADER, run
-
-
-async def outcome(env: WorkflowEnvironment, queue: str, body: str, input: Any = None) -> Any:
-    """Run `body`, where `<elapsed>` is the whole seconds of workflow time since the start."""
-    return await run(env, queue, HEADER + body.replace("<elapsed>", ELAPSED), input)
-
-
-async def fault(env: WorkflowEnvironment, queue: str, body: str, input: Any = None) -> Problem:
-    with pytest.raises(WorkflowFailureError) as caught:
-        await outcome(env, queue, body, input)
-    cause = caught.value.cause
-    assert isinstance(cause, ApplicationError)
-    return errors.from_application_error(cause)
-
-
-ELAPSED = "${ (now - $workflow.startedAt.epoch.seconds) | floor }"
-
-
-def timers_took(seconds: int, elapsed: int) -> bool:
-    """The workflow clock moved by the timers' `seconds`, plus at most the few real seconds
-    the steps between timers took on a busy machine (the test server skips only timers)."""
-    return seconds <= elapsed <= seconds + 3
+from stigmer.engine.durations import LONGEST
+from stigmer.engine.retries import UNLIMITED_RETRIES, policy_of
+from tests.support.engine import fault, outcome, timers_took
 
 
 async def test_switch_cases_jump_exit_and_end_at_any_depth(
@@ -430,3 +408,39 @@ do:
       export: {{as: ., schema: {SCHEMA}}}
 """
     assert await outcome(temporal_env, engine_queue, body, {"id": "a"}) == {"id": "a"}
+
+
+async def test_a_retry_policy_without_limits_still_ends(
+    temporal_env: WorkflowEnvironment, engine_queue: str
+) -> None:
+    # Nothing retries forever: with no count and no duration, the policy gives up after
+    # UNLIMITED_RETRIES retries, and the last error faults the task.
+    body = """do:
+  - flaky:
+      try:
+        - count:
+            set: {counted: true}
+            export: {as: '$context + {runs: (($context.runs // 0) + 1)}'}
+        - fail:
+            raise:
+              error: {type: 'https://example.com/errors/flaky', status: 503}
+      catch:
+        retry:
+          delay: {seconds: 1}
+"""
+    error = await fault(temporal_env, engine_queue, body)
+    assert (error.type, error.status) == ("https://example.com/errors/flaky", 503)
+    caught = body + "        do:\n          - summary: {set: {runs: '${ $context.runs }'}}\n"
+    assert await outcome(temporal_env, engine_queue, caught) == {"runs": UNLIMITED_RETRIES + 1}
+
+
+def test_an_exponential_backoff_never_outgrows_a_timer() -> None:
+    policy = policy_of(
+        {"delay": {"seconds": 1}, "backoff": {"exponential": {}}},
+        {},
+        lambda raw: raw,
+        instance="/do/0/flaky",
+    )
+    assert policy is not None and policy.count == UNLIMITED_RETRIES
+    assert policy.delay_before(3) == timedelta(seconds=4)
+    assert policy.delay_before(UNLIMITED_RETRIES) == timedelta(seconds=LONGEST.total_seconds())

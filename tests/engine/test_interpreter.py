@@ -2,115 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 import pytest
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from stigmer.contract import problems as errors
-from stigmer.engine.validation import parse_workflow
-from stigmer.engine.workflow import WorkflowRunInput
-from tests.engine.document_only import DOCUMENT_ONLY
-
-HEADER = """document: {dsl: '1.0.3', namespace: default, name: test, version: '1.0.0'}
-"""
-
-
-async def run(env: WorkflowEnvironment, queue: str, text: str, input: Any = None) -> Any:
-    """Validate `text` (as the server does on apply), then run it through Temporal."""
-    document = parse_workflow(text)
-    execution_id = str(uuid.uuid4())
-    return await env.client.execute_workflow(
-        DOCUMENT_ONLY,
-        WorkflowRunInput(execution_id=execution_id, document=document, input=input),
-        id=f"workflow-execution/{execution_id}",
-        task_queue=queue,
-    )
-
-
-async def test_ctk_set(temporal_env: WorkflowEnvironment, engine_queue: str) -> None:
-    text = (
-        HEADER
-        + """do:
-  - setShape:
-      set:
-        shape: circle
-        size: ${ .configuration.size }
-        fill: ${ .configuration.fill }
-"""
-    )
-    input = {
-        "configuration": {
-            "size": {"width": 6, "height": 6},
-            "fill": {"red": 69, "green": 69, "blue": 69},
-        }
-    }
-    assert await run(temporal_env, engine_queue, text, input) == {
-        "shape": "circle",
-        "size": {"width": 6, "height": 6},
-        "fill": {"red": 69, "green": 69, "blue": 69},
-    }
-
-
-async def test_ctk_do(temporal_env: WorkflowEnvironment, engine_queue: str) -> None:
-    text = (
-        HEADER
-        + """do:
-  - compositeExample:
-      do:
-        - setRed:
-            set:
-              colors: ${ .colors + ["red"] }
-        - setGreen:
-            set:
-              colors: ${ .colors + ["green"] }
-        - setBlue:
-            set:
-              colors: ${ .colors + ["blue"] }
-"""
-    )
-    assert await run(temporal_env, engine_queue, text) == {"colors": ["red", "green", "blue"]}
-
-
-async def test_ctk_explicit_flow(temporal_env: WorkflowEnvironment, engine_queue: str) -> None:
-    text = (
-        HEADER
-        + """do:
-  - setRed:
-      set:
-        colors: '${ .colors + [ "red" ] }'
-      then: setGreen
-  - setBlue:
-      set:
-        colors: '${ .colors + [ "blue" ] }'
-      then: end
-  - setGreen:
-      set:
-        colors: '${ .colors + [ "green" ] }'
-      then: setBlue
-"""
-    )
-    assert await run(temporal_env, engine_queue, text) == {"colors": ["red", "green", "blue"]}
-
-
-async def test_ctk_input_filtering(temporal_env: WorkflowEnvironment, engine_queue: str) -> None:
-    text = (
-        HEADER
-        + """do:
-  - setPlayerId:
-      input:
-        from: .user.claims.subject
-      set:
-        playerId: ${ . }
-"""
-    )
-    input = {"user": {"claims": {"subject": "6AsnRgGEB0q2O7ux9JXFAw"}}}
-    assert await run(temporal_env, engine_queue, text, input) == {
-        "playerId": "6AsnRgGEB0q2O7ux9JXFAw"
-    }
+from tests.support.engine import HEADER, run
 
 
 async def test_data_flow_and_arguments(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio.testing import WorkflowEnvironment
 
-from tests.engine.test_flow import outcome
+from tests.support.engine import outcome
 
 
 async def test_a_function_runs_with_its_arguments_as_input(
@@ -58,4 +58,31 @@ do:
         "value": 1,
         "before": {"mocked": "from the extension"},
         "stamped": True,
+    }
+
+
+async def test_an_after_extension_sees_a_switchs_output_and_keeps_its_jump(
+    temporal_env: WorkflowEnvironment, engine_queue: str
+) -> None:
+    body = """use:
+  extensions:
+    - note:
+        extend: switch
+        after:
+          - stamp:
+              set: '${ . + {noted: true} }'
+do:
+  - pick:
+      switch:
+        - big: {when: .n > 10, then: large}
+  - small:
+      set: {size: small}
+      then: end
+  - large:
+      set: '${ . + {size: "large"} }'
+"""
+    assert await outcome(temporal_env, engine_queue, body, {"n": 50}) == {
+        "n": 50,
+        "noted": True,
+        "size": "large",
     }

@@ -194,11 +194,7 @@ do:
 """
     found = errors_of(body)
     unsupported = [e.path for e in found if "not supported by this engine yet" in e.message]
-    assert unsupported == [
-        "/input/schema",
-        "/do/0/b/run/await",
-        "/do/1/c",
-    ]
+    assert unsupported == ["/input/schema", "/do/1/c"]
 
 
 def test_load_workflow_raises_with_all_errors(tmp_path: Path) -> None:

@@ -14,11 +14,11 @@ import grpc
 import pytest
 from grpc_tools import protoc  # type: ignore[import-untyped]
 
-from tests.engine_calls.conftest import HERE, Engine, document
+from tests.support.engine import Engine, document
 
 pytestmark = pytest.mark.temporal
 
-PROTO = HERE / "greet.proto"
+PROTO = Path(__file__).parent / "greet.proto"
 
 
 def _generated(folder: Path) -> tuple[ModuleType, ModuleType]:

@@ -6,36 +6,11 @@ import base64
 
 import pytest
 
-from tests.engine_calls.conftest import Engine, document
+from tests.support.engine import Engine, document
 
 pytestmark = pytest.mark.temporal
 
 COMMUNICATION = "https://serverlessworkflow.io/spec/1.0.0/errors/communication"
-
-
-async def test_content_output_with_a_uri_template_in_the_query(
-    engine: Engine, petstore: str
-) -> None:
-    # The CTK's "Call HTTP With Content Output", pointed at the stand-in.
-    flow = document(
-        f"""
-  - findPet:
-      call: http
-      with:
-        method: get
-        endpoint:
-          uri: {petstore}/v2/pet/findByStatus?status={{status}}
-      output:
-        as: .[0]
-"""
-    )
-    output = await engine.run(flow, {"status": "available"})
-    assert output == {
-        "id": 1,
-        "name": "milou",
-        "status": "available",
-        "category": {"id": 1, "name": "dogs"},
-    }
 
 
 async def test_response_output(engine: Engine, petstore: str) -> None:
@@ -97,29 +72,6 @@ async def test_method_headers_query_and_json_body(engine: Engine, petstore: str)
     assert output["headers"]["x-trace"] == "t-1"
     assert output["headers"]["content-type"] == "application/json"
     assert output["json"] == {"pet": {"name": "rex"}}
-
-
-async def test_basic_authentication(engine: Engine, petstore: str) -> None:
-    # The CTK's "Call HTTP Using Basic Authentication", pointed at the stand-in.
-    flow = document(
-        f"""
-  - login:
-      call: http
-      with:
-        method: get
-        endpoint:
-          uri: {petstore}/basic-auth/{{username}}/{{password}}
-          authentication:
-            basic:
-              username: ${{ .username }}
-              password: ${{ .password }}
-"""
-    )
-    credentials = {"username": "serverless-workflow", "password": "conformance-test"}
-    assert await engine.run(flow, credentials) == {
-        "authenticated": True,
-        "user": "serverless-workflow",
-    }
 
 
 async def test_a_failed_status_is_a_communication_error_try_catch_can_match(

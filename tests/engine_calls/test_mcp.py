@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from stigmer.local.embedded import free_port
-from tests.engine_calls.conftest import HERE, Engine, document
+from tests.support.engine import Engine, document
+from tests.support.listening import until_listening
 
 pytestmark = pytest.mark.temporal
 
-SERVER = HERE / "mcp_server.py"
+SERVER = Path(__file__).parent / "mcp_server.py"
 RUNTIME = "https://serverlessworkflow.io/spec/1.0.0/errors/runtime"
 
 
@@ -68,6 +69,7 @@ def http_server() -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen([sys.executable, str(SERVER), str(port)], stderr=subprocess.DEVNULL)
     try:
+        until_listening(port, process=process)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         process.terminate()
@@ -88,11 +90,5 @@ async def test_a_tool_call_over_streamable_http(engine: Engine, http_server: str
             headers: {{x-caller: stigmer}}
 """
     )
-    for _ in range(100):  # the server takes a moment to listen
-        try:
-            await asyncio.open_connection("127.0.0.1", int(http_server.split(":")[2].split("/")[0]))
-            break
-        except OSError:
-            await asyncio.sleep(0.1)
     output = await engine.run(flow)
     assert output["content"][0]["text"] == "42"

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from tests.engine_calls.conftest import Engine, document
+from tests.support.engine import Engine, document
 
 pytestmark = pytest.mark.temporal
 

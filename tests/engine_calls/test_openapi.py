@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine_calls.conftest import Engine, document
+from tests.support.engine import Engine, document
 
 pytestmark = pytest.mark.temporal
 

@@ -6,9 +6,9 @@ import pytest
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.engine.validation import parse_workflow
+from stigmer.resources.values import to_json
 from tests.conftest import Platform
-from tests.engine_calls.conftest import document
-from tests.handshake.helpers import output_of
+from tests.support.engine import document
 
 pytestmark = pytest.mark.temporal
 
@@ -27,7 +27,7 @@ async def test_an_http_call_and_a_refused_shell_on_the_platform(
     run = await platform.client.run_workflow(document=parse_workflow(flow), input={"petId": 3})
     done = await platform.client.wait(run.execution.id)
     assert done.status.phase == pb.COMPLETED, done.status.error
-    assert output_of(done) == {"pet": "rantanplan"}
+    assert to_json(done.status.structured) == {"pet": "rantanplan"}
 
     shell = document("  - hello:\n      run:\n        shell: {command: echo hi}\n")
     run = await platform.client.run_workflow(document=parse_workflow(shell))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from stigmer.engine.validation import validate_text
-from tests.engine_calls.conftest import Engine, document
+from tests.support.engine import Engine, document
 
 pytestmark = pytest.mark.temporal
 
@@ -68,17 +70,85 @@ def _exit(code: int, mode: str) -> str:
     )
 
 
-async def test_a_non_zero_exit(engine: Engine) -> None:
-    error = await engine.fault(_exit(3, "stdout"))
-    assert (error["type"], error["status"], error["instance"]) == (RUNTIME, 500, "/do/0/failing")
-    assert "exited with code 3" in error["detail"]
-    assert "went wrong" in error["detail"]
+async def test_a_non_zero_exit_faults_when_the_output_cannot_tell(engine: Engine) -> None:
+    # With `return: stdout` (the default) or `none`, the task's output says nothing of
+    # the failure; the spec defines no error for it, so it is the runtime error.
+    for mode in ("stdout", "none"):
+        error = await engine.fault(_exit(3, mode))
+        assert (error["type"], error["status"], error["instance"]) == (
+            RUNTIME,
+            500,
+            "/do/0/failing",
+        )
+        assert "exited with code 3" in error["detail"]
+        assert "went wrong" in error["detail"]
+
+
+async def test_a_non_zero_exit_is_the_result_the_author_asked_for(engine: Engine) -> None:
+    # dsl-reference.md, Run, `return`: "`stderr`: Outputs the content of the process
+    # STDERR", "`code`: Outputs the process's exit code", "`all`: Outputs the exit code,
+    # the STDOUT content and the STDERR content, wrapped into a new processResult".
+    assert await engine.run(_exit(3, "stderr")) == "went wrong\n"
     assert await engine.run(_exit(3, "code")) == 3
     assert await engine.run(_exit(3, "all")) == {
         "code": 3,
         "stdout": "out\n",
         "stderr": "went wrong\n",
     }
+
+
+async def test_await_false_starts_the_process_and_outputs_the_transformed_input(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # dsl-reference.md, Run, `await`: "When set to `false`, the task cannot wait for the
+    # process to complete and thus cannot output the process's result. In this case, it
+    # should simply output its transformed input."
+    done = tmp_path / "done"
+    flow = document(
+        f"""
+  - background:
+      input:
+        from: '${{ {{job: .id}} }}'
+      run:
+        shell:
+          stdin: ${{ .job | tostring }}
+          command: 'sleep 1; cat > {done}'
+        await: false
+"""
+    )
+    started = time.monotonic()
+    assert await engine.run(flow, {"id": 7, "other": True}) == {"job": 7}
+    assert time.monotonic() - started < 5
+    assert not done.exists()  # it is still sleeping: the task did not wait
+    for _ in range(100):
+        if done.exists() and done.read_text() == "7":
+            break
+        await asyncio.sleep(0.1)
+    assert done.read_text() == "7"
+
+
+async def test_await_false_script_runs_to_its_end(engine: Engine, tmp_path: Path) -> None:
+    done = tmp_path / "script-done"
+    flow = document(
+        f"""
+  - background:
+      run:
+        script:
+          language: python
+          arguments: ["{done}"]
+          code: |
+            import pathlib, sys, time
+            time.sleep(1)
+            pathlib.Path(sys.argv[1]).write_text("ran")
+        await: false
+"""
+    )
+    assert await engine.run(flow, {"a": 1}) == {"a": 1}
+    for _ in range(100):
+        if done.exists():
+            break
+        await asyncio.sleep(0.1)
+    assert done.read_text() == "ran"
 
 
 async def test_the_worker_environment_does_not_leak(

@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 
+from stigmer.contract.inputs import WorkflowRunInput
 from stigmer.engine.validation import parse_workflow
-from stigmer.engine.workflow import WorkflowRunInput
-from tests.engine.document_only import DOCUMENT_ONLY
-from tests.engine_calls.conftest import Engine, document
+from tests.support.document_only import DOCUMENT_ONLY
+from tests.support.engine import Engine, document
 
 pytestmark = pytest.mark.temporal
 

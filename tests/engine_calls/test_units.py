@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from stigmer.contract.problems import Fault
-from stigmer.engine.tasks.http import expand
-from stigmer.engine.tasks.remote import local_path
-from stigmer.engine.tasks.secrets import SecretSource, names_read
+from stigmer.engine.outbound.resources import local_path
+from stigmer.engine.outbound.secrets import SecretSource, names_read
+from stigmer.engine.outbound.web import expand
+from stigmer.local.embedded import free_port
+from tests.support.listening import until_listening
 
 
 def test_uri_templates_expand_top_level_scalars() -> None:
@@ -43,3 +47,18 @@ def test_secret_names_and_sources(tmp_path: Path) -> None:
     with pytest.raises(Fault) as fault:
         source.lookup(["db"], [], instance="/do/0/t")
     assert fault.value.problem.status == 403
+
+
+def test_a_server_that_never_listens_fails_loudly() -> None:
+    port = free_port()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(10)
+    with pytest.raises(pytest.fail.Exception, match="exited with code 0 before it listened"):
+        until_listening(port, process=gone)
+    silent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with pytest.raises(pytest.fail.Exception, match=r"nothing listened on .* within 1 s"):
+            until_listening(port, process=silent, seconds=1)
+    finally:
+        silent.kill()
+        silent.wait(10)

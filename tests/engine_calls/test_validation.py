@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from stigmer.engine.validation import validate_file, validate_text
-from tests.engine_calls.conftest import document
+from tests.support.engine import document
 
 
 def _messages(text: str) -> list[str]:
@@ -119,5 +119,4 @@ def test_authentication_references_and_arguments_are_checked() -> None:
         "declared in 'use.secrets'",
         "/do/2/script/run/script/language: script language 'ruby' is not supported; use "
         "python, js, javascript",
-        "/do/2/script/run/await: 'await: false' on a process is not supported by this engine yet",
     ]

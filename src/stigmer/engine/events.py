@@ -1,4 +1,4 @@
-"""Events in workflow code: the CloudEvents a run emits, and the inbox its `listen` tasks read.
+"""Events in workflow code: the inbox a run's `listen` tasks read, and their filters.
 
 Events reach a running WorkflowExecution as Temporal signals (sent through the API, see
 `stigmer events send`), so their arrival is recorded in history and replays the same.
@@ -15,22 +15,30 @@ from typing import Any
 
 from temporalio import workflow
 
+from stigmer.contract.events import EVENT_SIGNAL
 from stigmer.engine import expressions as ex
 from stigmer.engine.expressions import Evaluator
 
-EVENT_SIGNAL = "stigmer/event"
 EMIT_EVENT_ACTIVITY = "stigmer/engine/emit-event"
 SUBSCRIBE_ACTIVITY = "stigmer/engine/subscribe"
 UNSUBSCRIBE_ACTIVITY = "stigmer/engine/unsubscribe"
-SPEC_VERSION = "1.0"
 
 
-def cloud_event(attributes: Mapping[str, Any], *, id: str, time: str) -> dict[str, Any]:
-    """A CloudEvent from an `emit` task's evaluated `event.with`, completed as the spec asks."""
-    event = {"specversion": SPEC_VERSION, "id": id, "time": time, **attributes}
-    if "data" in event:
-        event.setdefault("datacontenttype", "application/json")
-    return event
+@dataclass
+class Emission:
+    """What the emit activity publishes: an event, from a run."""
+
+    execution_id: str
+    event: dict[str, Any]
+
+
+@dataclass
+class Subscription:
+    """A run listening for published events, in the API's list of subscribers."""
+
+    workflow_id: str
+    key: str
+    """What listens: a task's pointer (one run may listen in several places at once)."""
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Runs a validated DSL document: task flow, data flow and flow directives.
 
 This code runs inside a Temporal workflow, so it is deterministic: no I/O, no wall clock
-(time comes from the workflow clock), no randomness. Calls out of the workflow happen only
-in the task modules that need them (`call: agent`, `run: workflow`).
+(time comes from the workflow clock), no randomness. What is common to every task (its
+`if`, input, output, export, timeout, `then` and `use.extensions`) is here; what a task
+does is its type's (`stigmer.engine.registry`), which receives it parsed into its model.
 
 Data flow follows dsl.md "Data Flow". The spec's prose and its diagram disagree on the
 initial `$context` (workflow input vs. unset); it starts as `{}` here, so the usual
@@ -13,41 +14,23 @@ available as `$workflow.input` and as the first task's input.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib.metadata
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 
 from stigmer.contract.problems import CONFIGURATION, Fault, Problem
 from stigmer.engine import expressions as ex
-from stigmer.engine import schemas, timeouts
+from stigmer.engine import registry, schemas, timeouts
 from stigmer.engine.events import Inbox
 from stigmer.engine.expressions import Evaluator
 from stigmer.engine.pointers import json_pointer
 from stigmer.engine.progress import Reporter, TaskEvent
-from stigmer.engine.tasks import (
-    Redirect,
-    TaskScope,
-    call_agent,
-    do,
-    emit,
-    for_each,
-    fork,
-    functions,
-    listen,
-    outbound,
-    raise_error,
-    run_workflow,
-    switch,
-    task_kind,
-    try_catch,
-    wait,
-)
-from stigmer.engine.tasks import set as set_task
-
-Handler = Callable[[dict[str, Any], Any, TaskScope], Awaitable[Any]]
+from stigmer.engine.tasktype import Called, Redirect, TaskScope, TaskType, describe, task_kind
 
 RUNTIME_NAME = "stigmer"
 
@@ -70,33 +53,6 @@ class _Ended(Exception):
         self.output = output
 
 
-_FLOW_HANDLERS: dict[str, Handler] = {
-    "do": do.execute,
-    "emit": emit.execute,
-    "listen": listen.execute,
-    "for": for_each.execute,
-    "fork": fork.execute,
-    "raise": raise_error.execute,
-    "set": set_task.execute,
-    "switch": switch.execute,
-    "try": try_catch.execute,
-    "wait": wait.execute,
-}
-
-
-def _handler(kind: str, task: dict[str, Any]) -> Handler | None:
-    if kind in _FLOW_HANDLERS:
-        return _FLOW_HANDLERS[kind]
-    if kind == "call" and task["call"] == "agent":
-        return call_agent.execute
-    if kind == "run" and isinstance(task["run"], dict) and "workflow" in task["run"]:
-        return run_workflow.execute
-    found = outbound.handler(kind, task)
-    if found is None and kind == "call":
-        return functions.execute  # a function of `use.functions`
-    return found
-
-
 def _clock() -> float:
     """Seconds since the epoch: the workflow clock under Temporal, the wall clock elsewhere."""
     if workflow.in_workflow():
@@ -111,12 +67,6 @@ def _date_time(seconds: float) -> dict[str, Any]:
         "iso8601": moment.isoformat().replace("+00:00", "Z"),
         "epoch": {"seconds": int(seconds), "milliseconds": int(seconds * 1000)},
     }
-
-
-def _called_execution(task: dict[str, Any], output: Any) -> str:
-    """The execution a `call: agent` or `run: workflow` task went through."""
-    through_handshake = task.get("call") == "agent" or "workflow" in (task.get("run") or {})
-    return str(output.get("execution_id", "")) if through_handshake else ""
 
 
 def _only(args: Mapping[str, Any], names: frozenset[str]) -> dict[str, Any]:
@@ -162,6 +112,8 @@ class _Run:
         self.context: Any = {}
         self.workflow: dict[str, Any] = {}
         self.secrets: dict[str, Any] = {}
+        self.typed: dict[int, BaseModel] = {}
+        """Each task's parsed model, by the identity of its object in the document."""
 
     async def run(self, raw_input: Any) -> Any:
         raw_input = {} if raw_input is None else raw_input
@@ -255,8 +207,27 @@ class _Run:
             raise _Ended(output)
         return output
 
+    def _typed(self, task_type: TaskType[Any], task: dict[str, Any], pointer: str) -> BaseModel:
+        """The task parsed into its type's model, once per run."""
+        found = self.typed.get(id(task))
+        if found is None:
+            try:
+                found = task_type.parse(task)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = "/".join(str(part) for part in first["loc"])
+                raise Fault(
+                    Problem.of(
+                        CONFIGURATION,
+                        f"the task does not fit {task_type.name}: {where}: {first['msg']}",
+                        instance=pointer,
+                    )
+                ) from None
+            self.typed[id(task)] = found
+        return found
+
     async def _extended(
-        self, kind: str, handler: Handler, task: dict[str, Any], value: Any, scope: TaskScope
+        self, kind: str, task_type: TaskType[Any], task: BaseModel, value: Any, scope: TaskScope
     ) -> Any:
         """The task with the `use.extensions` that apply to it: their `before` lists run
         first (one that exits with `then: exit` replaces the task, its output standing
@@ -264,7 +235,7 @@ class _Run:
         extension are not extended themselves."""
         applying = [] if self.extending else self._extensions_for(kind, value, scope)
         if not applying:
-            return await handler(task, value, scope)
+            return await task_type.run(task, value, scope)
         self.extending = True
         try:
             for pointer, extension in applying:
@@ -275,13 +246,18 @@ class _Run:
                     if exited:
                         return output
             self.extending = False
-            output = await handler(task, value, scope)
+            result = await task_type.run(task, value, scope)
             self.extending = True
+            # The `after` lists see the task's output; where the flow goes next and the
+            # execution it went through stay the task's.
+            output = result.output if isinstance(result, Called | Redirect) else result
             for pointer, extension in applying:
                 if extension.get("after"):
                     output = await self.run_list(
                         extension["after"], output, f"{pointer}/after", scope.variables
                     )
+            if isinstance(result, Called | Redirect):
+                return dataclasses.replace(result, output=output)
             return output
         finally:
             self.extending = False
@@ -320,15 +296,17 @@ class _Run:
     ) -> tuple[Any, str]:
         """Run one task with its data flow; returns its transformed output and directive."""
         kind = task_kind(task)
-        handler = _handler(kind, task) if kind else None
-        if handler is None:
+        task_type = registry.find(task)
+        if kind is None or task_type is None:
             raise Fault(
                 Problem.of(
                     CONFIGURATION,
-                    f"task type {kind or 'unknown'!r} is not supported by this engine yet",
+                    f"task type {describe(kind, task) if kind else 'unknown'} is not "
+                    "supported by this engine yet",
                     instance=pointer,
                 )
             )
+        typed = self._typed(task_type, task, pointer)
         descriptor: dict[str, Any] = {
             "name": name,
             "reference": pointer,
@@ -373,7 +351,7 @@ class _Run:
         )
         await self._report(TaskEvent(pointer, name, "running", input=value))
         try:
-            work = self._extended(kind or "", handler, task, value, scope)
+            work = self._extended(kind, task_type, typed, value, scope)
             if limit is not None:
                 error = timeouts.timeout_error(f"task {pointer}", limit, instance=pointer)
                 work = timeouts.within(work, limit, error)
@@ -387,14 +365,11 @@ class _Run:
         directive = str(task.get("then", "continue"))
         if isinstance(raw_output, Redirect):
             raw_output, directive = raw_output.output, raw_output.then
+        called = ""
+        if isinstance(raw_output, Called):
+            raw_output, called = raw_output.output, raw_output.execution_id
         await self._report(
-            TaskEvent(
-                pointer,
-                name,
-                "completed",
-                output=raw_output,
-                execution_id=_called_execution(task, raw_output),
-            )
+            TaskEvent(pointer, name, "completed", output=raw_output, execution_id=called)
         )
         descriptor["output"] = raw_output
         return self.shape_output(task, raw_output, args, pointer), directive

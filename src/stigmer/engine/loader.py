@@ -17,7 +17,9 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.parser import ParserError
 from ruamel.yaml.scalarbool import ScalarBoolean
+from ruamel.yaml.scanner import ScannerError
 
 from stigmer.engine.pointers import json_pointer
 
@@ -66,15 +68,28 @@ def load_text(text: str, *, source: str = "<string>") -> Document:
     try:
         node = yaml.load(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
+        problem, line = _error(exc)
         raise LoadError(problem, source=source, line=line) from None
     except YAMLError as exc:
         raise LoadError(str(exc), source=source) from None
     positions: dict[str, Position] = {"": (1, 1)}
     data = _plain(node, "", positions, source)
     return Document(data=data, source=source, positions=positions)
+
+
+def _error(exc: MarkedYAMLError) -> tuple[str, int | None]:
+    """What went wrong, and the line to point an author at. A construct left open (a `[`,
+    a `{`, a quote) is only found where the text stops making sense, often the end of the
+    file: such an error names the line where the construct opened, and says where it
+    showed; any other error names its own line."""
+    problem = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
+    opened, found = exc.context_mark, exc.problem_mark
+    if isinstance(exc, ParserError | ScannerError) and opened is not None:
+        if found is not None and found.line != opened.line:
+            problem += f" (it shows on line {found.line + 1})"
+        return problem, opened.line + 1
+    mark = found or opened
+    return problem, mark.line + 1 if mark is not None else None
 
 
 def load_path(path: str | Path) -> Document:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from temporalio import activity
 
 from stigmer.client import WorkerClient
-from stigmer.engine.events import EMIT_EVENT_ACTIVITY, SUBSCRIBE_ACTIVITY, UNSUBSCRIBE_ACTIVITY
-from stigmer.engine.tasks.emit import Emission
-from stigmer.engine.tasks.listen import Subscription
+from stigmer.engine.events import (
+    EMIT_EVENT_ACTIVITY,
+    SUBSCRIBE_ACTIVITY,
+    UNSUBSCRIBE_ACTIVITY,
+    Emission,
+    Subscription,
+)
 
 
 class EventActivities:

@@ -8,6 +8,12 @@ sequence of attempts: no retry starts whose delay would end past it.
 The n-th retry waits `delay` (constant backoff), `n * delay` (linear) or
 `2**(n-1) * delay` (exponential), plus a jitter drawn from the workflow's seeded random
 generator, so a replay waits exactly as the first run did.
+
+Nothing retries forever: a policy that sets neither `limit.attempt.count` nor
+`limit.duration` retries at most `UNLIMITED_RETRIES` times, and validation refuses a
+count over `MOST_RETRIES`, since every retry grows the workflow's history and Temporal
+ends a run whose history outgrows its limit. When the retries run out, the last error
+faults the task, as with any exhausted policy.
 """
 
 from __future__ import annotations
@@ -20,7 +26,14 @@ from typing import Any
 from temporalio import workflow
 
 from stigmer.contract.problems import CONFIGURATION, Fault, Problem
+from stigmer.engine.durations import LONGEST
 from stigmer.engine.timeouts import Evaluate, duration
+
+UNLIMITED_RETRIES = 100
+"""The retries of a policy that sets no limit of its own."""
+MOST_RETRIES = 1000
+"""The most retries a policy may ask for: each one adds events to the run's history, which
+Temporal keeps to 51,200 events."""
 
 
 @dataclass(frozen=True)
@@ -37,14 +50,12 @@ class RetryPolicy:
     def delay_before(self, retry: int) -> timedelta:
         """How long to wait before the `retry`-th retry (1-based)."""
         factors = {"constant": 1, "linear": retry, "exponential": 2 ** (retry - 1)}
-        factor: int = factors[self.backoff]
-        wait = self.delay * factor
+        seconds = self.delay.total_seconds() * factors[self.backoff]
         if self.jitter is not None:
             low, high = self.jitter
-            wait += timedelta(
-                seconds=workflow.random().uniform(low.total_seconds(), high.total_seconds())
-            )
-        return wait
+            seconds += workflow.random().uniform(low.total_seconds(), high.total_seconds())
+        # An exponential backoff soon outgrows any timer: it waits the longest there is.
+        return timedelta(seconds=min(seconds, LONGEST.total_seconds()))
 
     def allows(self, retry: int, elapsed: timedelta, wait: timedelta) -> bool:
         """Whether the `retry`-th retry may start after `wait`, `elapsed` into the attempts."""
@@ -71,15 +82,19 @@ def policy_of(
             )
         retry = named
 
-    def optional(raw: Any, what: str) -> timedelta | None:
+    def optional(raw: Any, what: str, *, positive: bool = False) -> timedelta | None:
         if raw is None:
             return None
-        return duration(raw, evaluate, what=what, instance=instance)
+        return duration(raw, evaluate, what=what, instance=instance, positive=positive)
 
     limit = retry.get("limit") or {}
     attempt = limit.get("attempt") or {}
     jitter = retry.get("jitter")
     backoff = next(iter(retry.get("backoff") or {"constant": {}}))
+    total_limit = optional(limit.get("duration"), "'retry.limit.duration'", positive=True)
+    count = attempt.get("count")
+    if count is None and total_limit is None:
+        count = UNLIMITED_RETRIES
     return RetryPolicy(
         definition=retry,
         delay=optional(retry.get("delay"), "'retry.delay'") or timedelta(0),
@@ -90,7 +105,9 @@ def policy_of(
             duration(jitter["from"], evaluate, what="'retry.jitter.from'", instance=instance),
             duration(jitter["to"], evaluate, what="'retry.jitter.to'", instance=instance),
         ),
-        count=attempt.get("count"),
-        attempt_limit=optional(attempt.get("duration"), "'retry.limit.attempt.duration'"),
-        total_limit=optional(limit.get("duration"), "'retry.limit.duration'"),
+        count=count,
+        attempt_limit=optional(
+            attempt.get("duration"), "'retry.limit.attempt.duration'", positive=True
+        ),
+        total_limit=total_limit,
     )

@@ -20,9 +20,10 @@ from temporalio.exceptions import ActivityError
 
 from stigmer.contract.inputs import CallRequest, ScheduledRun
 from stigmer.contract.names import SCHEDULED_RUN_WORKFLOW
-from stigmer.engine.events import ReceivesEvents
+from stigmer.contract.problems import Fault
+from stigmer.engine.events import ReceivesEvents, Subscription
 from stigmer.engine.expressions import Evaluator
-from stigmer.engine.tasks.listen import Matching, Subscription, consume, subscribe
+from stigmer.engine.tasks.listen import Matching, consume, subscribe
 from stigmer.handshake.caller import call_from_workflow
 
 
@@ -33,8 +34,12 @@ class ScheduledRunWorkflow(ReceivesEvents):
         input: Any = None
         if params.on is not None:
             self.inbox.events[:0] = params.waiting
-            await subscribe(Subscription(workflow.info().workflow_id, "schedule"))
-            input = await consume(params.on, self.inbox, _matching(), _envelope)
+            try:
+                await subscribe(Subscription(workflow.info().workflow_id, "schedule"))
+                input = await consume(params.on, self.inbox, _matching(), _envelope)
+            except Fault as fault:
+                # A failure of the workflow, with its reason, not a task failing in a loop.
+                raise fault.problem.application_error() from None
         try:
             await call_from_workflow(
                 CallRequest(

@@ -1,7 +1,9 @@
 """Durations written in a task (`wait`, `timeout.after`, retry delays) and time limits.
 
 A DSL duration is an ISO 8601 string, an object of units, or a runtime expression that
-yields one of those; `evaluate` turns the expression form into a value first.
+yields one of those; `evaluate` turns the expression form into a value first. One that
+cannot be used (negative, zero where a limit is meant, longer than Temporal keeps) faults
+the task with a configuration error naming it, before any timer is built from it.
 
 A limit runs the bounded work as an asyncio task beside a workflow timer: when the timer
 wins, the work is cancelled (and with it any activity it waits on) and the spec's timeout
@@ -19,7 +21,7 @@ from typing import Any, TypeVar
 from temporalio import workflow
 
 from stigmer.contract.problems import CONFIGURATION, TIMEOUT, Fault, Problem
-from stigmer.engine.durations import parse_duration
+from stigmer.engine.durations import parse_duration, parse_positive
 
 T = TypeVar("T")
 
@@ -27,11 +29,14 @@ Evaluate = Callable[[Any], Any]
 """Evaluates the expressions inside a value written in the document."""
 
 
-def duration(raw: Any, evaluate: Evaluate, *, what: str, instance: str) -> timedelta:
-    """The duration `raw` denotes, its expression (if any) evaluated first."""
+def duration(
+    raw: Any, evaluate: Evaluate, *, what: str, instance: str, positive: bool = False
+) -> timedelta:
+    """The duration `raw` denotes, its expression (if any) evaluated first; longer than
+    zero if `positive` (a time limit)."""
     value = evaluate(raw)
     try:
-        return parse_duration(value)
+        return parse_positive(value) if positive else parse_duration(value)
     except ValueError as exc:
         raise Fault(
             Problem.of(CONFIGURATION, f"{what} is not a duration: {exc}", instance=instance)
@@ -55,7 +60,9 @@ def limit_of(
                 )
             )
         timeout = named
-    return duration(timeout["after"], evaluate, what="'timeout.after'", instance=instance)
+    return duration(
+        timeout["after"], evaluate, what="'timeout.after'", instance=instance, positive=True
+    )
 
 
 def timeout_error(what: str, limit: timedelta, *, instance: str) -> Problem:

@@ -8,8 +8,6 @@ consumes an event, so routing here stays simple.
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -18,8 +16,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
+from stigmer.contract.events import EVENT_SIGNAL, EventError, cloud_event
 from stigmer.contract.phases import TERMINAL
-from stigmer.engine.events import EVENT_SIGNAL, SPEC_VERSION
 from stigmer.resources.executions import temporal_workflow_id
 from stigmer.resources.values import to_json
 from stigmer.server.errors import InvalidArgument, rpc
@@ -37,12 +35,10 @@ def complete_event(event: dict[str, Any]) -> dict[str, Any]:
     missing = [name for name in REQUIRED if not isinstance(event.get(name), str) or not event[name]]
     if missing:
         raise InvalidArgument(f"event.{missing[0]}", "is required (a non-empty string)")
-    return {
-        "specversion": SPEC_VERSION,
-        "id": str(uuid.uuid4()),
-        "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        **event,
-    }
+    try:
+        return cloud_event(event)
+    except EventError as exc:
+        raise InvalidArgument(f"event.{exc.attribute}", exc.reason) from None
 
 
 class EventService(pb_grpc.EventServiceServicer):

@@ -1,11 +1,12 @@
 """`emit`: publish a CloudEvent; the event, completed with its id and time, is the output.
 
 The event goes to the platform through an activity: every run that is listening gets it.
+An event the CloudEvents spec refuses (say, an extension attribute in upper case) faults
+the task with a validation error naming the attribute.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -13,33 +14,61 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
-from stigmer.contract.problems import Fault, from_failure
-from stigmer.engine.events import EMIT_EVENT_ACTIVITY, cloud_event
-from stigmer.engine.tasks import TaskScope
+from stigmer.contract.events import EventError, cloud_event
+from stigmer.contract.problems import VALIDATION, Fault, Problem, from_failure
+from stigmer.engine.events import EMIT_EVENT_ACTIVITY, Emission
+from stigmer.engine.models import EmitTask
+from stigmer.engine.tasktype import Activities, Checks, Services, TaskScope, TaskType, plain
+
+EMIT_ATTEMPTS = 5
 
 
-@dataclass
-class Emission:
-    execution_id: str
-    event: dict[str, Any]
-
-
-async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
-    attributes = scope.evaluator.template(
-        task["emit"]["event"]["with"], input, scope.args, instance=scope.pointer
-    )
-    event = cloud_event(
-        attributes,
-        id=str(workflow.uuid4()),
-        time=workflow.now().isoformat().replace("+00:00", "Z"),
-    )
+async def run(task: EmitTask, input: Any, scope: TaskScope) -> Any:
+    attributes = scope.evaluate(plain(task.emit.event.with_), input)
+    try:
+        event = cloud_event(attributes, id=str(workflow.uuid4()), time=workflow.now())
+    except EventError as exc:
+        raise Fault(Problem.of(VALIDATION, f"the emitted {exc}", instance=scope.pointer)) from None
     try:
         await workflow.execute_activity(
             EMIT_EVENT_ACTIVITY,
             Emission(scope.execution_id, event),
             start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(maximum_attempts=5),
+            retry_policy=RetryPolicy(maximum_attempts=EMIT_ATTEMPTS),
         )
     except ActivityError as exc:
         raise Fault(from_failure(exc, instance=scope.pointer)) from exc
     return event
+
+
+def check(task: EmitTask, pointer: str, checks: Checks) -> None:
+    checks.template(plain(task.emit.event.with_), f"{pointer}/emit/event/with")
+
+
+def activities(services: Services) -> Activities:
+    # The activity reaches the API like any client (see `publishing`).
+    from stigmer.engine.publishing import EventActivities
+
+    return {EMIT_EVENT_ACTIVITY: EventActivities(services.api).emit}
+
+
+TASK = TaskType(
+    kind="emit",
+    variant=None,
+    model=EmitTask,
+    run=run,
+    check=check,
+    activities=activities,
+    example="""
+document: {dsl: '1.0.3', namespace: examples, name: emit, version: '1.0.0'}
+do:
+  - emitEvent:
+      emit:
+        event:
+          with:
+            source: https://petstore.com
+            type: com.petstore.order.placed.v1
+            data:
+              client: {firstName: Cruella, lastName: de Vil}
+""",
+)

@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from stigmer.contract.problems import EXPRESSION, Fault, Problem
-from stigmer.engine.tasks import TaskScope
+from stigmer.engine import expressions as ex
+from stigmer.engine.models import ForTask
+from stigmer.engine.tasktype import Checks, TaskScope, TaskType
 
 _JSON_TYPES = {
     dict: "an object",
@@ -24,10 +26,10 @@ _JSON_TYPES = {
 }
 
 
-async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
-    loop = task["for"]
-    each, at = loop.get("each", "item"), loop.get("at", "index")
-    items = scope.evaluator.field(loop["in"], input, scope.args, instance=scope.pointer)
+async def run(task: ForTask, input: Any, scope: TaskScope) -> Any:
+    loop = task.for_
+    each, at = loop.each or "item", loop.at or "index"
+    items = scope.evaluator.field(loop.in_, input, scope.args, instance=scope.pointer)
     if items is None:
         items = []
     if not isinstance(items, list):
@@ -38,7 +40,7 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
                 instance=scope.pointer,
             )
         )
-    condition = task.get("while")
+    condition = task.while_
     value = input
     for index, item in enumerate(items):
         variables = {each: item, at: index}
@@ -46,5 +48,41 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
             condition, value, {**scope.args, **variables}, instance=scope.pointer
         ):
             break
-        value = await scope.run_list(task["do"], value, f"{scope.pointer}/do", variables)
+        value = await scope.run_list(task.do, value, f"{scope.pointer}/do", variables)
     return value
+
+
+def check(task: ForTask, pointer: str, checks: Checks) -> None:
+    loop = task.for_
+    checks.field(loop.in_, f"{pointer}/for/in", ex.TASK)
+    each, at = loop.each or "item", loop.at or "index"
+    checks.variable(each, f"{pointer}/for/each")
+    checks.variable(at, f"{pointer}/for/at")
+    if each == at:
+        checks.add(f"{pointer}/for/at", f"'for.each' and 'for.at' both name ${each}")
+    with checks.declaring(each, at):
+        if task.while_ is not None:
+            checks.field(task.while_, f"{pointer}/while", ex.TASK)
+        checks.task_list(task.do, f"{pointer}/do")
+
+
+TASK = TaskType(
+    kind="for",
+    variant=None,
+    model=ForTask,
+    run=run,
+    check=check,
+    example="""
+document: {dsl: '1.0.3', namespace: examples, name: for, version: '1.0.0'}
+do:
+  - checkup:
+      for:
+        each: pet
+        in: .pets
+        at: index
+      while: .vet != null
+      do:
+        - waitForCheckup:
+            set: {checked: '${ (.checked // []) + [$pet.name] }'}
+""",
+)

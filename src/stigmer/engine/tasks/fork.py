@@ -18,21 +18,22 @@ from typing import Any
 from temporalio import workflow
 
 from stigmer.contract.problems import Fault
+from stigmer.engine.models import ForkTask
 from stigmer.engine.pointers import json_pointer
-from stigmer.engine.tasks import TaskScope
+from stigmer.engine.tasktype import Checks, TaskScope, TaskType
 
 
-async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
-    fork = task["fork"]
+async def run(task: ForkTask, input: Any, scope: TaskScope) -> Any:
+    fork = task.fork
     base = f"{scope.pointer}/fork/branches"
     branches = [
         asyncio.ensure_future(
             scope.run_alone(item, input, f"{base}/{index}{json_pointer([next(iter(item))])}")
         )
-        for index, item in enumerate(fork["branches"])
+        for index, item in enumerate(fork.branches)
     ]
     try:
-        if fork.get("compete", False):
+        if fork.compete:
             return await _first_completed(branches)
         return await _all(branches)
     finally:
@@ -73,3 +74,28 @@ async def _stop(branches: Sequence[asyncio.Future[Any]]) -> None:
         branch.cancel()
     if running:
         await asyncio.gather(*running, return_exceptions=True)
+
+
+def check(task: ForkTask, pointer: str, checks: Checks) -> None:
+    checks.task_list(task.fork.branches, f"{pointer}/fork/branches", branches=True)
+
+
+TASK = TaskType(
+    kind="fork",
+    variant=None,
+    model=ForkTask,
+    run=run,
+    check=check,
+    example="""
+document: {dsl: '1.0.3', namespace: examples, name: fork, version: '1.0.0'}
+do:
+  - raiseAlarm:
+      fork:
+        compete: true
+        branches:
+          - callNurse:
+              set: {called: nurse}
+          - callDoctor:
+              set: {called: doctor}
+""",
+)

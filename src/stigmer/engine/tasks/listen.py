@@ -16,24 +16,23 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
-from stigmer.contract.problems import CONFIGURATION, Fault, Problem
+from stigmer.contract.problems import CONFIGURATION, Fault, Problem, from_failure
+from stigmer.engine import expressions as ex
 from stigmer.engine.events import (
     SUBSCRIBE_ACTIVITY,
     UNSUBSCRIBE_ACTIVITY,
     Filter,
     Inbox,
+    Subscription,
     read,
 )
 from stigmer.engine.expressions import Evaluator
-from stigmer.engine.tasks import TaskScope
+from stigmer.engine.models import ListenTask
+from stigmer.engine.tasktype import Activities, Checks, Services, TaskScope, TaskType, plain
 
-
-@dataclass
-class Subscription:
-    workflow_id: str
-    key: str
-    """What listens: a task's pointer (one run may listen in several places at once)."""
+SUBSCRIPTION_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
@@ -123,15 +122,14 @@ async def consume(
     return outputs
 
 
-async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
+async def run(task: ListenTask, input: Any, scope: TaskScope) -> Any:
     inbox: Inbox | None = scope.runner.inbox
     if inbox is None:
         raise Fault(
             Problem.of(CONFIGURATION, "this run cannot receive events", instance=scope.pointer)
         )
-    listen = task["listen"]
-    mode = listen.get("read", "data")
-    iterator = task.get("foreach")
+    mode = task.listen.read or "data"
+    iterator = plain(task.foreach) if task.foreach is not None else None
 
     async def each(event: dict[str, Any], index: int) -> Any:
         return await _through(iterator, read(event, mode), index, input, scope)
@@ -140,7 +138,7 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
     await subscribe(subscription)
     try:
         return await consume(
-            listen["to"], inbox, Matching(scope.evaluator, scope.args, scope.pointer), each
+            plain(task.listen.to), inbox, Matching(scope.evaluator, scope.args, scope.pointer), each
         )
     finally:
         await unsubscribe(subscription)
@@ -167,17 +165,71 @@ async def _through(
 
 
 async def subscribe(subscription: Subscription) -> None:
-    await _activity(SUBSCRIBE_ACTIVITY, subscription)
+    """Subscribe the run to published events; a Fault once the API stays unreachable."""
+    await _activity(SUBSCRIBE_ACTIVITY, subscription, "subscribe to events")
 
 
 async def unsubscribe(subscription: Subscription) -> None:
-    await _activity(UNSUBSCRIBE_ACTIVITY, subscription)
+    await _activity(UNSUBSCRIBE_ACTIVITY, subscription, "unsubscribe from events")
 
 
-async def _activity(name: str, subscription: Subscription) -> None:
-    await workflow.execute_activity(
-        name,
-        subscription,
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(seconds=10)),
-    )
+async def _activity(name: str, subscription: Subscription, what: str) -> None:
+    try:
+        await workflow.execute_activity(
+            name,
+            subscription,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(
+                maximum_attempts=SUBSCRIPTION_ATTEMPTS, maximum_interval=timedelta(seconds=10)
+            ),
+        )
+    except ActivityError as exc:
+        problem = from_failure(exc, instance=subscription.key)
+        raise Fault(
+            Problem.of(
+                problem.type,
+                f"could not {what} after {SUBSCRIPTION_ATTEMPTS} attempts: "
+                f"{problem.detail or problem.title}",
+                instance=subscription.key,
+            )
+        ) from exc
+
+
+def check(task: ListenTask, pointer: str, checks: Checks) -> None:
+    """Filters are checked as the events they will see: `${ }` on an attribute value."""
+    to = plain(task.listen.to)
+    checks.template(to, f"{pointer}/listen/to")
+    if isinstance(to.get("until"), str):
+        checks.field(to["until"], f"{pointer}/listen/to/until", ex.TASK)
+    iterator = task.foreach
+    if iterator is not None and iterator.do is not None:
+        with checks.declaring(iterator.item or "item", iterator.at or "index"):
+            checks.task_list(iterator.do, f"{pointer}/foreach/do")
+
+
+def activities(services: Services) -> Activities:
+    from stigmer.engine.publishing import EventActivities
+
+    events = EventActivities(services.api)
+    return {SUBSCRIBE_ACTIVITY: events.subscribe, UNSUBSCRIBE_ACTIVITY: events.unsubscribe}
+
+
+TASK = TaskType(
+    kind="listen",
+    variant=None,
+    model=ListenTask,
+    run=run,
+    check=check,
+    activities=activities,
+    example="""
+document: {dsl: '1.0.3', namespace: examples, name: listen, version: '1.0.0'}
+do:
+  - waitForStartup:
+      listen:
+        to:
+          all:
+            - with: {type: com.example.vet.started}
+            - with: {type: com.example.vet.ready}
+        read: data
+""",
+)

@@ -17,11 +17,12 @@ directory, and run as `python FILE ARGS...` (the worker's own interpreter) or
 `node FILE ARGS...`, so `sys.argv[1:]` and `process.argv.slice(2)` are the arguments.
 `code` is code, not an expression: it is never evaluated, so `${ }` in JavaScript stays
 itself. A worker without `node` faults a JavaScript task with a configuration error.
-Opt-in and output: see `stigmer.engine.tasks.process`.
+Opt-in, output and `await`: see `stigmer.engine.outbound.process`.
 """
 
 from __future__ import annotations
 
+import functools
 import shutil
 import sys
 import tempfile
@@ -29,29 +30,42 @@ from pathlib import Path
 from typing import Any
 
 from stigmer.contract.problems import CONFIGURATION
-from stigmer.engine.tasks import TaskScope, http, process
-from stigmer.engine.tasks.remote import Request, call_activity, load_resource
-from stigmer.engine.tasks.secrets import defer
+from stigmer.engine.models import RunScript, RunTask
+from stigmer.engine.outbound import process
+from stigmer.engine.outbound.remote import Request, activity_of, call_activity
+from stigmer.engine.outbound.resources import load_resource
+from stigmer.engine.outbound.secrets import defer
+from stigmer.engine.outbound.web import resolve_uri
+from stigmer.engine.tasktype import Checks, Services, TaskScope, TaskType, plain
 
 ACTIVITY = "stigmer/engine/run-script"
 LANGUAGES = {"python": ".py", "js": ".js", "javascript": ".js"}
 
 
-async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
-    run = task["run"]
-    script = dict(run["script"])
+class ScriptTask(RunTask):
+    run: RunScript
+
+
+async def run(task: ScriptTask, input: Any, scope: TaskScope) -> Any:
+    script = plain(task.run.script)
     code = script.pop("code", None)
     source = script.pop("source", None)
-    request = {**defer(script, input, scope), "code": code, "return": run.get("return", "stdout")}
+    request = {
+        **defer(script, input, scope),
+        "code": code,
+        "return": task.run.return_ or "stdout",
+        "await": task.run.await_ is not False,
+    }
     if isinstance(source, dict):
         endpoint = source.get("endpoint")
-        request["source"] = {"endpoint": {"uri": http.resolve_uri(endpoint, input, scope)}}
-    return await call_activity(ACTIVITY, request, scope)
+        request["source"] = {"endpoint": {"uri": resolve_uri(endpoint, input, scope)}}
+    output = await call_activity(ACTIVITY, request, scope)
+    return output if task.run.await_ is not False else input
 
 
-async def perform(request: Request, *, allowed: bool) -> Any:
+async def perform(request: Request, services: Services) -> Any:
     """Write the script to a file and run it with its language's interpreter."""
-    if not allowed:
+    if not services.settings.allow_run_processes:
         raise process.processes_off("'run: script'", request)
     args = request.args
     language = str(args.get("language", "")).lower()
@@ -73,8 +87,58 @@ async def perform(request: Request, *, allowed: bool) -> Any:
         code = content.decode("utf-8", errors="replace")
     if not isinstance(code, str):
         raise request.fault(CONFIGURATION, "the script needs 'code' or 'source'")
-    with tempfile.TemporaryDirectory(prefix="stigmer-script-") as work:
-        path = Path(work) / f"script{LANGUAGES[language]}"
-        path.write_text(code, encoding="utf-8")
-        argv = [interpreter, str(path), *process.arguments(request)]
-        return await process.run(argv, request, what=f"the {language} script", cwd=work)
+    work = tempfile.mkdtemp(prefix="stigmer-script-")
+    removed = functools.partial(shutil.rmtree, work, ignore_errors=True)
+    path = Path(work) / f"script{LANGUAGES[language]}"
+    path.write_text(code, encoding="utf-8")
+    argv = [interpreter, str(path), *process.arguments(request)]
+    what = f"the {language} script"
+    if request.args.get("await") is False:
+        # The folder goes once the script has ended, not when this activity returns.
+        await process.start(argv, request, what=what, cwd=work, cleanup=removed)
+        return None
+    try:
+        return await process.run(argv, request, what=what, cwd=work)
+    finally:
+        removed()
+
+
+def check(task: ScriptTask, pointer: str, checks: Checks) -> None:
+    script = plain(task.run.script)
+    where = f"{pointer}/run/script"
+    language = script.get("language")
+    if isinstance(language, str) and language.lower() not in LANGUAGES:
+        checks.add(
+            f"{where}/language",
+            f"script language {language!r} is not supported; use {', '.join(LANGUAGES)}",
+        )
+    source = script.get("source")
+    if isinstance(source, dict) and isinstance(source.get("endpoint"), dict):
+        policy = source["endpoint"].get("authentication")
+        if policy is not None:
+            checks.authentication(policy, f"{where}/source/endpoint/authentication")
+    # `code` is code, not expressions.
+    checks.arguments({k: v for k, v in script.items() if k != "code"}, where)
+
+
+TASK = TaskType(
+    kind="run",
+    variant="script",
+    model=ScriptTask,
+    run=run,
+    check=check,
+    activities=activity_of(ACTIVITY, perform),
+    example="""
+document: {dsl: '1.0.3', namespace: examples, name: run-script, version: '1.0.0'}
+do:
+  - runScript:
+      run:
+        script:
+          language: python
+          arguments: [hello, world]
+          code: |
+            import sys
+            print("arguments:", sys.argv[1:])
+        return: all
+""",
+)

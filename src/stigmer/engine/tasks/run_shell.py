@@ -8,10 +8,11 @@ r"""`run: shell`: a shell command, run by `/bin/sh -c` in an engine activity.
             arguments: [Foo, Bar]          # $1, $2, ... in the command
             environment: {LEVEL: debug}
           return: stdout                   # stderr, code, all, none
+          await: true                      # false: start it, do not wait
 
 The command is an argument like any other: a `${ ... }` command is evaluated, any other is
-run as written (shell `${VAR}` inside it stay the shell's). Opt-in and output: see
-`stigmer.engine.tasks.process`.
+run as written (shell `${VAR}` inside it stay the shell's). Opt-in, output and `await`:
+see `stigmer.engine.outbound.process`.
 """
 
 from __future__ import annotations
@@ -19,26 +20,68 @@ from __future__ import annotations
 from typing import Any
 
 from stigmer.contract.problems import CONFIGURATION
-from stigmer.engine.tasks import TaskScope, process
-from stigmer.engine.tasks.remote import Request, call_activity
-from stigmer.engine.tasks.secrets import defer
+from stigmer.engine.models import RunShell, RunTask
+from stigmer.engine.outbound import process
+from stigmer.engine.outbound.remote import Request, activity_of, call_activity
+from stigmer.engine.outbound.secrets import defer
+from stigmer.engine.tasktype import Checks, Services, TaskScope, TaskType, plain
 
 ACTIVITY = "stigmer/engine/run-shell"
 SHELL = "/bin/sh"
 
 
-async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
-    run = task["run"]
-    request = {**defer(run["shell"], input, scope), "return": run.get("return", "stdout")}
-    return await call_activity(ACTIVITY, request, scope)
+class ShellTask(RunTask):
+    run: RunShell
 
 
-async def perform(request: Request, *, allowed: bool) -> Any:
+async def run(task: ShellTask, input: Any, scope: TaskScope) -> Any:
+    request = {
+        **defer(plain(task.run.shell), input, scope),
+        "return": task.run.return_ or "stdout",
+        "await": task.run.await_ is not False,
+    }
+    output = await call_activity(ACTIVITY, request, scope)
+    return output if task.run.await_ is not False else input
+
+
+async def perform(request: Request, services: Services) -> Any:
     """Run the command, if the platform allows processes."""
-    if not allowed:
+    if not services.settings.allow_run_processes:
         raise process.processes_off("'run: shell'", request)
     command = request.args.get("command")
     if not isinstance(command, str) or not command.strip():
         raise request.fault(CONFIGURATION, f"'command' must be a shell command, got {command!r}")
     argv = [SHELL, "-c", command, "sh", *process.arguments(request)]
+    if request.args.get("await") is False:
+        await process.start(argv, request, what="the shell command")
+        return None
     return await process.run(argv, request, what="the shell command")
+
+
+def check(task: ShellTask, pointer: str, checks: Checks) -> None:
+    checks.arguments(plain(task.run.shell), f"{pointer}/run/shell")
+
+
+TASK = TaskType(
+    kind="run",
+    variant="shell",
+    model=ShellTask,
+    run=run,
+    check=check,
+    activities=activity_of(ACTIVITY, perform),
+    example="""
+document: {dsl: '1.0.3', namespace: examples, name: run-shell, version: '1.0.0'}
+do:
+  - runShell:
+      input:
+        from: ${ .message }
+      run:
+        shell:
+          stdin: ${ . }
+          command: |
+            input=$(cat)
+            echo "STDIN was: $input"
+            echo "ARGS are $1 $2"
+          arguments: [Foo, Bar]
+""",
+)

@@ -22,18 +22,20 @@ from typing import Any
 from temporalio import workflow
 
 from stigmer.contract.problems import Fault, canonical_type
+from stigmer.engine import expressions as ex
+from stigmer.engine.models import TryTask, TryTaskCatch
 from stigmer.engine.retries import RetryPolicy, policy_of
-from stigmer.engine.tasks import TaskScope
+from stigmer.engine.tasktype import Checks, TaskScope, TaskType, plain
 from stigmer.engine.timeouts import timeout_error, within
 
 
-async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
-    catch = task["catch"]
-    name = catch.get("as", "error")
+async def run(task: TryTask, input: Any, scope: TaskScope) -> Any:
+    catch = task.catch
+    name = catch.as_ or "error"
     policy = policy_of(
-        catch.get("retry"),
+        plain(catch.retry),
         scope.use,
-        lambda raw: scope.evaluator.template(raw, input, scope.args, instance=scope.pointer),
+        lambda raw: scope.evaluate(raw, input),
         instance=scope.pointer,
     )
     started = workflow.time()
@@ -44,7 +46,7 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
         except Fault as fault:
             error = fault.problem.to_dict()
             variables = {name: error}
-            if not (_matches(catch, error) and _holds(catch, error, scope, variables)):
+            if not (_matches(catch, error) and _holds(plain(catch), error, scope, variables)):
                 raise
             if policy is not None:
                 wait = policy.delay_before(retries + 1)
@@ -57,20 +59,16 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
                     if wait > timedelta(0):
                         await workflow.sleep(wait)
                     continue
-                if "do" not in catch:
+                if catch.do is None:
                     raise
-            if "do" in catch:
-                return await scope.run_list(
-                    catch["do"], input, f"{scope.pointer}/catch/do", variables
-                )
+            if catch.do is not None:
+                return await scope.run_list(catch.do, input, f"{scope.pointer}/catch/do", variables)
             return input
 
 
-async def _attempt(
-    task: dict[str, Any], input: Any, scope: TaskScope, policy: RetryPolicy | None
-) -> Any:
+async def _attempt(task: TryTask, input: Any, scope: TaskScope, policy: RetryPolicy | None) -> Any:
     """One run of the `try` list, bounded by the policy's `limit.attempt.duration`."""
-    work = scope.run_list(task["try"], input, f"{scope.pointer}/try")
+    work = scope.run_list(task.try_, input, f"{scope.pointer}/try")
     if policy is None or policy.attempt_limit is None:
         return await work
     error = timeout_error(
@@ -79,8 +77,8 @@ async def _attempt(
     return await within(work, policy.attempt_limit, error)
 
 
-def _matches(catch: Mapping[str, Any], error: Mapping[str, Any]) -> bool:
-    wanted = (catch.get("errors") or {}).get("with") or {}
+def _matches(catch: TryTaskCatch, error: Mapping[str, Any]) -> bool:
+    wanted = plain(catch.errors.with_) if catch.errors and catch.errors.with_ else {}
     return all(
         _same(key, error.get("detail" if key == "details" else key), value)
         for key, value in wanted.items()
@@ -109,3 +107,52 @@ def _holds(
     return "exceptWhen" not in conditions or not evaluator.truthy(
         conditions["exceptWhen"], error, args, instance=scope.pointer
     )
+
+
+def check(task: TryTask, pointer: str, checks: Checks) -> None:
+    checks.task_list(task.try_, f"{pointer}/try")
+    catch = task.catch
+    name = catch.as_ or "error"
+    checks.variable(name, f"{pointer}/catch/as")
+    if isinstance(catch.retry, str):
+        checks.reference("retries", catch.retry, f"{pointer}/catch/retry")
+    with checks.declaring(name):
+        for key, condition in (("when", catch.when), ("exceptWhen", catch.exceptWhen)):
+            if condition is not None:
+                checks.field(condition, f"{pointer}/catch/{key}", ex.TASK)
+        if catch.retry is not None and not isinstance(catch.retry, str):
+            checks.retry(plain(catch.retry), f"{pointer}/catch/retry")
+        if catch.do is not None:
+            checks.task_list(catch.do, f"{pointer}/catch/do")
+
+
+TASK = TaskType(
+    kind="try",
+    variant=None,
+    model=TryTask,
+    run=run,
+    check=check,
+    example="""
+document: {dsl: '1.0.3', namespace: examples, name: try, version: '1.0.0'}
+do:
+  - tryGetPet:
+      try:
+        - getPet:
+            raise:
+              error:
+                type: https://serverlessworkflow.io/spec/1.0.0/errors/communication
+                status: 503
+      catch:
+        errors:
+          with:
+            type: https://serverlessworkflow.io/spec/1.0.0/errors/communication
+            status: 503
+        retry:
+          delay: {seconds: 1}
+          backoff: {exponential: {}}
+          limit: {attempt: {count: 2}}
+        do:
+          - fallback:
+              set: {pet: null}
+""",
+)

@@ -10,16 +10,37 @@ from typing import Any
 
 from temporalio import workflow
 
-from stigmer.engine.tasks import TaskScope
+from stigmer.engine.models import WaitTask
+from stigmer.engine.tasktype import Checks, TaskScope, TaskType, plain
 from stigmer.engine.timeouts import duration
 
 
-async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
+async def run(task: WaitTask, input: Any, scope: TaskScope) -> Any:
     pause = duration(
-        task["wait"],
-        lambda raw: scope.evaluator.template(raw, input, scope.args, instance=scope.pointer),
+        plain(task.wait),
+        lambda raw: scope.evaluate(raw, input),
         what="'wait'",
         instance=scope.pointer,
     )
     await workflow.sleep(pause)
     return input
+
+
+def check(task: WaitTask, pointer: str, checks: Checks) -> None:
+    checks.duration(plain(task.wait), f"{pointer}/wait")
+
+
+TASK = TaskType(
+    kind="wait",
+    variant=None,
+    model=WaitTask,
+    run=run,
+    check=check,
+    example="""
+document: {dsl: '1.0.3', namespace: examples, name: wait, version: '1.0.0'}
+do:
+  - delay10Seconds:
+      wait:
+        seconds: 10
+""",
+)

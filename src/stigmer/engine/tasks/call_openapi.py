@@ -35,21 +35,25 @@ from ruamel.yaml.error import YAMLError
 
 from stigmer.contract.problems import CONFIGURATION, VALIDATION
 from stigmer.engine.expressions import to_text
-from stigmer.engine.tasks import TaskScope, auth, http
-from stigmer.engine.tasks.remote import Request, call_activity, load_resource
-from stigmer.engine.tasks.secrets import defer
+from stigmer.engine.models import CallOpenAPI
+from stigmer.engine.outbound import auth
+from stigmer.engine.outbound.remote import Request, activity_of, call_activity
+from stigmer.engine.outbound.resources import load_resource
+from stigmer.engine.outbound.secrets import defer
+from stigmer.engine.outbound.web import resolve_uri, send
+from stigmer.engine.tasktype import Checks, Services, TaskScope, TaskType, plain
 
 ACTIVITY = "stigmer/engine/call-openapi"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
-async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
-    args = task.get("with") or {}
+async def run(task: CallOpenAPI, input: Any, scope: TaskScope) -> Any:
+    args = plain(task.with_)
     document = dict(args.get("document") or {})
     endpoint = document.get("endpoint")
     document_policy = endpoint.get("authentication") if isinstance(endpoint, dict) else None
     document["endpoint"] = {
-        "uri": http.resolve_uri(endpoint, input, scope),
+        "uri": resolve_uri(endpoint, input, scope),
         "authentication": auth.prepare(document_policy, input, scope),
     }
     rest = {k: v for k, v in args.items() if k not in ("document", "authentication")}
@@ -64,7 +68,7 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
 # --- in the activity --------------------------------------------------------------------
 
 
-async def perform(request: Request) -> Any:
+async def perform(request: Request, services: Services) -> Any:
     """Load the document, build the operation's request and send it."""
     args = request.args
     content, location = await load_resource(args["document"], request)
@@ -116,7 +120,7 @@ async def perform(request: Request) -> Any:
         headers.setdefault("content-type", _media_type(operation, spec))
     if cookies:
         headers["cookie"] = "; ".join(cookies)
-    return await http.send(
+    return await send(
         request,
         method=method,
         uri=_base_url(spec, location).rstrip("/") + path,
@@ -180,3 +184,41 @@ def _media_type(operation: dict[str, Any], spec: dict[str, Any]) -> str:
         if re.search(r"json", str(media)):
             return str(media)
     return "application/json"
+
+
+def check(task: CallOpenAPI, pointer: str, checks: Checks) -> None:
+    where = f"{pointer}/with"
+    args = plain(task.with_)
+    endpoint = (args.get("document") or {}).get("endpoint")
+    for path, policy in (
+        (
+            "/document/endpoint/authentication",
+            (endpoint or {}).get("authentication") if isinstance(endpoint, dict) else None,
+        ),
+        ("/authentication", args.get("authentication")),
+    ):
+        if policy is not None:
+            checks.authentication(policy, where + path)
+    checks.arguments(args, where)
+
+
+TASK = TaskType(
+    kind="call",
+    variant="openapi",
+    model=CallOpenAPI,
+    run=run,
+    check=check,
+    activities=activity_of(ACTIVITY, perform),
+    example="""
+document: {dsl: '1.0.3', namespace: examples, name: call-openapi, version: '1.0.0'}
+do:
+  - findPet:
+      call: openapi
+      with:
+        document:
+          endpoint: https://petstore.swagger.io/v2/swagger.json
+        operationId: findPetsByStatus
+        parameters:
+          status: available
+""",
+)

@@ -1,33 +1,20 @@
-r"""`call: http`: one HTTP request, sent by an engine activity with httpx.
+"""HTTP for the task types that reach services: requests, their checks and outputs.
 
-    - getPet:
-        call: http
-        with:
-          method: get
-          endpoint:
-            uri: https://petstore.example/v2/pet/{petId}    # {name}: a top-level input property
-            authentication: {bearer: {token: "${ $secrets.petstore }"}}
-          headers: {accept: application/json}
-          query: {verbose: "true"}
-          body: ${ .pet }
-          output: content                                   # or response, raw
-          redirect: false
+Workflow side, `resolve_uri` turns an endpoint into the URI the activity calls: a literal
+URI is a URI template whose `{name}` is the input's top-level property `name` (scalars
+only, percent-encoded; missing is empty), an expression is used as it evaluates.
 
-A literal endpoint URI is a URI template: `{name}` is replaced by the input's top-level
-property `name` (scalars only, percent-encoded; missing is empty). An endpoint written as an
-expression is used as it evaluates. A body that is a string is sent as it is; any other
-body as JSON, or as a form when the `content-type` header says so.
+Activity side, `send` makes one exchange with httpx and shapes its output: `content` is
+the response body, deserialized when its type is JSON and text when it is text, base64
+otherwise; `response` is the spec's HTTP response object (`request`, `statusCode`,
+`headers`, `content`; credentials in the request headers are masked so they never reach
+the workflow history); `raw` is the body in base64. A body that is a string is sent as it
+is; any other body as JSON, or as a form when the `content-type` header says so.
 
-Output (`output`): `content` is the response body, deserialized when its type is JSON and
-text when it is text, base64 otherwise; `response` is the spec's HTTP response object
-(`request`, `statusCode`, `headers`, `content`; credentials in the request headers are
-masked so they never reach the workflow history); `raw` is the body in base64.
-
-`redirect: false` (the default) does not follow redirects and faults on any status outside
-200-299; `redirect: true` follows them and faults outside 200-399. The fault is the spec's
-communication error whose `status` is the HTTP status, so `try`/`catch` can match on it; a
-server that cannot be reached is a communication error with status 503, and one that does
-not answer in time a timeout error.
+Without redirects any status outside 200-299 faults; following them, outside 200-399.
+The fault is the spec's communication error whose `status` is the HTTP status, so
+`try`/`catch` can match on it; a server that cannot be reached is a communication error
+with status 503, and one that does not answer in time a timeout error.
 """
 
 from __future__ import annotations
@@ -48,30 +35,15 @@ from stigmer.contract.problems import (
     Problem,
 )
 from stigmer.engine.expressions import strict_body, to_text
-from stigmer.engine.tasks import TaskScope, auth
-from stigmer.engine.tasks.remote import Request, call_activity
-from stigmer.engine.tasks.secrets import defer
+from stigmer.engine.outbound import auth
+from stigmer.engine.outbound.remote import Request
+from stigmer.engine.outbound.secrets import defer
+from stigmer.engine.tasktype import TaskScope
 
-ACTIVITY = "stigmer/engine/call-http"
 OUTPUT_MODES = ("content", "response", "raw")
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT")
 REQUEST_TIMEOUT = httpx.Timeout(300.0, connect=30.0)
 _MASKED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
-
-
-async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
-    return await call_activity(ACTIVITY, build_request(task.get("with") or {}, input, scope), scope)
-
-
-def build_request(args: dict[str, Any], input: Any, scope: TaskScope) -> dict[str, Any]:
-    """The activity's request: the task's `with`, evaluated, endpoint expanded."""
-    endpoint = args.get("endpoint")
-    policy = endpoint.get("authentication") if isinstance(endpoint, dict) else None
-    rest = {k: v for k, v in args.items() if k != "endpoint"}
-    return {
-        **defer(rest, input, scope),
-        "uri": resolve_uri(endpoint, input, scope),
-        "authentication": auth.prepare(policy, input, scope),
-    }
 
 
 def resolve_uri(endpoint: Any, data: Any, scope: TaskScope) -> Any:
@@ -111,28 +83,6 @@ def expand(template: str, data: Any, pointer: str) -> str:
 
 def _bad(pointer: str, detail: str) -> Fault:
     return Fault(Problem.of(CONFIGURATION, detail, instance=pointer))
-
-
-# --- in the activity --------------------------------------------------------------------
-
-
-async def perform(request: Request) -> Any:
-    """Send the request a `call: http` task built and return the task's output."""
-    args = request.args
-    method = args.get("method")
-    if not isinstance(method, str) or not method:
-        raise request.fault(CONFIGURATION, f"'method' must be an HTTP method, got {method!r}")
-    return await send(
-        request,
-        method=method,
-        uri=_text(args.get("uri"), "endpoint", request),
-        headers=_mapping(args.get("headers"), "headers", request),
-        query=_mapping(args.get("query"), "query", request),
-        body=args.get("body"),
-        output=str(args.get("output") or "content"),
-        redirect=bool(args.get("redirect", False)),
-        policy=args.get("authentication"),
-    )
 
 
 async def send(
@@ -259,7 +209,7 @@ def _query_value(value: Any) -> Any:
     return "true" if value is True else "false" if value is False else to_text(value)
 
 
-def _mapping(value: Any, name: str, request: Request) -> dict[str, Any]:
+def mapping_argument(value: Any, name: str, request: Request) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -267,7 +217,7 @@ def _mapping(value: Any, name: str, request: Request) -> dict[str, Any]:
     return value
 
 
-def _text(value: Any, name: str, request: Request) -> str:
+def text_argument(value: Any, name: str, request: Request) -> str:
     if not isinstance(value, str) or not value:
         raise request.fault(CONFIGURATION, f"{name!r} must be a URI, got {value!r}")
     return value

@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 
 from stigmer.contract.problems import AUTHENTICATION, CONFIGURATION, Fault, Problem
-from stigmer.engine.tasks import TaskScope
-from stigmer.engine.tasks.remote import Request
-from stigmer.engine.tasks.secrets import defer
+from stigmer.engine.outbound.remote import Request
+from stigmer.engine.outbound.secrets import defer
+from stigmer.engine.tasktype import TaskScope
 
 SCHEMES = ("basic", "bearer", "digest", "oauth2", "oidc")
 TOKEN_TIMEOUT = 30.0

@@ -12,10 +12,10 @@ from collections import defaultdict
 
 from temporalio import activity, workflow
 
-from stigmer.engine.events import EMIT_EVENT_ACTIVITY
+from stigmer.contract.inputs import WorkflowRunInput
+from stigmer.engine.events import EMIT_EVENT_ACTIVITY, Emission
 from stigmer.engine.progress import RECORD_PROGRESS_ACTIVITY, ProgressUpdate, TaskEvent, reporter
-from stigmer.engine.tasks.emit import Emission
-from stigmer.engine.workflow import WorkflowRunInput, run_to_end
+from stigmer.engine.workflow import run_to_end
 
 CTK_RUN = "stigmer-test/ctk-run"
 

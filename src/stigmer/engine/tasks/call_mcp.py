@@ -5,7 +5,7 @@ r"""`call: mcp`: one request to a Model Context Protocol server, made with the `
         with:
           method: tools/call              # or tools/list, prompts/list, prompts/get,
                                           # resources/list, resources/read, resources/templates/list
-          parameters: {name: search, arguments: {query: ${ .topic }}}
+          parameters: {name: search, arguments: {query: '${ .topic }'}}
           transport:
             stdio: {command: python, arguments: [server.py], environment: {LOG: "0"}}
             # or http: {endpoint: https://mcp.example/mcp, headers: {authorization: ...}}
@@ -19,7 +19,8 @@ error answer, a transport failure, and a tool result flagged `isError` fault the
 the spec's runtime error. The HTTP transport is MCP's streamable HTTP.
 
 A stdio server is a process started on the engine worker, so, like `run: shell`, it
-needs `STIGMER_ALLOW_RUN_PROCESSES=true` on the workers.
+needs `STIGMER_ALLOW_RUN_PROCESSES=true` on the workers. `timeout` must be longer than
+zero.
 """
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ from datetime import timedelta
 from typing import Any
 
 from stigmer.contract.problems import CONFIGURATION, RUNTIME, TIMEOUT
-from stigmer.engine.durations import parse_duration
-from stigmer.engine.expressions import to_text
-from stigmer.engine.tasks import TaskScope, http
-from stigmer.engine.tasks.process import processes_off
-from stigmer.engine.tasks.remote import Request, call_activity, endpoint_uri
-from stigmer.engine.tasks.secrets import defer
+from stigmer.engine.durations import parse_positive
+from stigmer.engine.expressions import strict_body, to_text
+from stigmer.engine.models import CallMCP
+from stigmer.engine.outbound.process import processes_off
+from stigmer.engine.outbound.remote import Request, activity_of, call_activity
+from stigmer.engine.outbound.resources import endpoint_uri
+from stigmer.engine.outbound.secrets import defer
+from stigmer.engine.outbound.web import resolve_uri
+from stigmer.engine.tasktype import Checks, Services, TaskScope, TaskType, plain
 
 ACTIVITY = "stigmer/engine/call-mcp"
 METHODS = (
@@ -49,14 +53,14 @@ DEFAULT_TIMEOUT = timedelta(minutes=5)
 """How long one MCP call may take when the task sets no `timeout`."""
 
 
-async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
-    args = dict(task.get("with") or {})
+async def run(task: CallMCP, input: Any, scope: TaskScope) -> Any:
+    args = plain(task.with_)
     transport = dict(args.pop("transport", None) or {})
     if isinstance(transport.get("http"), dict):
         endpoint = transport["http"].get("endpoint")
         transport["http"] = {
             **transport["http"],
-            "endpoint": http.resolve_uri(endpoint, input, scope),
+            "endpoint": resolve_uri(endpoint, input, scope),
         }
     request = {**defer(args, input, scope), "transport": defer(transport, input, scope)}
     return await call_activity(ACTIVITY, request, scope)
@@ -65,7 +69,7 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
 # --- in the activity --------------------------------------------------------------------
 
 
-async def perform(request: Request, *, allow_processes: bool) -> Any:
+async def perform(request: Request, services: Services) -> Any:
     """Connect, send the method, and return its result as JSON."""
     import anyio
     from mcp import Client, MCPError, StdioServerParameters
@@ -81,7 +85,7 @@ async def perform(request: Request, *, allow_processes: bool) -> Any:
     transport = args.get("transport") or {}
     server: Any
     if isinstance(transport.get("stdio"), dict):
-        if not allow_processes:
+        if not services.settings.allow_run_processes:
             raise processes_off("a stdio MCP server", request)
         stdio = transport["stdio"]
         server = StdioServerParameters(
@@ -156,7 +160,7 @@ def _seconds(value: Any, request: Request) -> float:
     if value is None:
         return DEFAULT_TIMEOUT.total_seconds()
     try:
-        return parse_duration(value).total_seconds()
+        return parse_positive(value).total_seconds()
     except ValueError as exc:
         raise request.fault(CONFIGURATION, f"'timeout': {exc}") from None
 
@@ -166,3 +170,37 @@ def _first(group: BaseExceptionGroup[Any]) -> BaseException:
     while isinstance(error, BaseExceptionGroup) and error.exceptions:
         error = error.exceptions[0]
     return error
+
+
+def check(task: CallMCP, pointer: str, checks: Checks) -> None:
+    where = f"{pointer}/with"
+    args = plain(task.with_)
+    timeout = args.get("timeout")
+    if timeout is not None and strict_body(timeout) is None:
+        checks.duration(timeout, f"{where}/timeout", positive=True)
+    checks.arguments(args, where)
+
+
+TASK = TaskType(
+    kind="call",
+    variant="mcp",
+    model=CallMCP,
+    run=run,
+    check=check,
+    activities=activity_of(ACTIVITY, perform),
+    example="""
+document: {dsl: '1.0.3', namespace: examples, name: call-mcp, version: '1.0.0'}
+do:
+  - lookup:
+      call: mcp
+      with:
+        method: tools/call
+        parameters:
+          name: search
+          arguments: {query: '${ .topic }'}
+        transport:
+          http:
+            endpoint: http://127.0.0.1:9000/mcp
+        timeout: {seconds: 30}
+""",
+)

@@ -34,7 +34,7 @@ from ruamel.yaml.error import YAMLError
 
 from stigmer.contract.problems import AUTHORIZATION, CONFIGURATION, Fault, Problem
 from stigmer.engine import expressions as ex
-from stigmer.engine.tasks import TaskScope
+from stigmer.engine.tasktype import TaskScope
 
 ENV_PREFIX = "STIGMER_SECRET_"
 FILE_NAME = "secrets.yaml"

@@ -31,9 +31,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from stigmer.contract.problems import COMMUNICATION, CONFIGURATION, TIMEOUT
-from stigmer.engine.tasks import TaskScope, auth, http
-from stigmer.engine.tasks.remote import Request, call_activity, load_resource, local_path
-from stigmer.engine.tasks.secrets import defer
+from stigmer.engine.models import CallGRPC
+from stigmer.engine.outbound import auth
+from stigmer.engine.outbound.remote import Request, activity_of, call_activity
+from stigmer.engine.outbound.resources import load_resource, local_path
+from stigmer.engine.outbound.secrets import defer
+from stigmer.engine.outbound.web import resolve_uri
+from stigmer.engine.tasktype import Checks, Services, TaskScope, TaskType, plain
 
 ACTIVITY = "stigmer/engine/call-grpc"
 
@@ -58,12 +62,12 @@ _HTTP_STATUS = {
 """gRPC status codes and their HTTP equivalents (as in google.rpc.Code's documentation)."""
 
 
-async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
-    args = task.get("with") or {}
+async def run(task: CallGRPC, input: Any, scope: TaskScope) -> Any:
+    args = plain(task.with_)
     proto = dict(args.get("proto") or {})
     endpoint = proto.get("endpoint")
     proto["endpoint"] = {
-        "uri": http.resolve_uri(endpoint, input, scope),
+        "uri": resolve_uri(endpoint, input, scope),
         "authentication": auth.prepare(
             endpoint.get("authentication") if isinstance(endpoint, dict) else None, input, scope
         ),
@@ -82,7 +86,7 @@ async def execute(task: dict[str, Any], input: Any, scope: TaskScope) -> Any:
 # --- in the activity --------------------------------------------------------------------
 
 
-async def perform(request: Request) -> Any:
+async def perform(request: Request, services: Services) -> Any:
     """Compile the proto, then call the method with the arguments."""
     import grpc
     from google.protobuf import json_format, message_factory
@@ -187,3 +191,45 @@ async def _protoc(name: str, includes: list[Path], output: Path) -> str | None:
     if process.returncode == 0:
         return None
     return errors.decode(errors="replace").strip() or f"protoc exited {process.returncode}"
+
+
+def check(task: CallGRPC, pointer: str, checks: Checks) -> None:
+    where = f"{pointer}/with"
+    args = plain(task.with_)
+    endpoint = (args.get("proto") or {}).get("endpoint")
+    for path, policy in (
+        (
+            "/proto/endpoint/authentication",
+            (endpoint or {}).get("authentication") if isinstance(endpoint, dict) else None,
+        ),
+        ("/service/authentication", (args.get("service") or {}).get("authentication")),
+    ):
+        if policy is not None:
+            checks.authentication(policy, where + path)
+    checks.arguments(args, where)
+
+
+TASK = TaskType(
+    kind="call",
+    variant="grpc",
+    model=CallGRPC,
+    run=run,
+    check=check,
+    activities=activity_of(ACTIVITY, perform),
+    example="""
+document: {dsl: '1.0.3', namespace: examples, name: call-grpc, version: '1.0.0'}
+do:
+  - greet:
+      call: grpc
+      with:
+        proto:
+          endpoint: file://app/greet.proto
+        service:
+          name: greet.Greeter
+          host: localhost
+          port: 5011
+        method: SayHello
+        arguments:
+          name: ${ .user.preferredDisplayName }
+""",
+)

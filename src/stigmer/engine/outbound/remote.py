@@ -1,40 +1,31 @@
-"""What the tasks that leave the workflow through an engine activity share.
+"""The boundary between a task's workflow code and its engine activity.
 
 Workflow side: `call_activity` runs the task's activity once on the engine queue and turns
 its failure into the DSL error it carries. One attempt, because such a call may have side
 effects and the DSL leaves retrying to the author (`try` with `retry`); the activity
 heartbeats, so a lost worker is noticed within `HEARTBEAT_TIMEOUT`.
 
-Activity side: `Request` reads the request a task sent (with its deferred secrets
-resolved), `fault_boundary` turns a `Fault` into the non-retryable error that carries
-it, and `load_resource` reads an external resource (a document, a proto, a script).
+Activity side: `activity_of` makes the activity of a task type from the function that
+does its work: `Request` reads the request the task sent (its deferred secrets
+resolved), and a `Fault` becomes the non-retryable error that carries it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import FailureError
 
-from stigmer.contract.problems import (
-    COMMUNICATION,
-    CONFIGURATION,
-    Fault,
-    Problem,
-    from_failure,
-    is_cancellation,
-)
-from stigmer.engine.tasks import TaskScope
-from stigmer.engine.tasks.secrets import SecretSource, declared
+from stigmer.contract.problems import Fault, Problem, from_failure, is_cancellation
+from stigmer.engine.outbound.secrets import SecretSource, declared
+from stigmer.engine.tasktype import Activities, Services, TaskScope
 
 START_TO_CLOSE = timedelta(hours=1)
 """The longest one call may run; a task `timeout` shortens a call like any other task."""
@@ -96,50 +87,27 @@ async def fault_boundary() -> AsyncIterator[None]:
         beating.cancel()
 
 
+Perform = Callable[[Request, Services], Awaitable[Any]]
+"""The work of a task's activity: the request, and what the worker provides."""
+
+
+def activity_of(name: str, perform: Perform) -> Callable[[Services], Activities]:
+    """A task type's `activities`: one activity `name` doing `perform`."""
+
+    def activities(services: Services) -> Activities:
+        secrets = SecretSource(services.settings.data_dir)
+
+        @activity.defn(name=name)
+        async def run(raw: dict[str, Any]) -> Any:
+            async with fault_boundary():
+                return await perform(Request.read(raw, secrets), services)
+
+        return {name: run}
+
+    return activities
+
+
 async def _heartbeat() -> None:
     while True:
         activity.heartbeat()
         await asyncio.sleep(HEARTBEAT_EVERY)
-
-
-def endpoint_uri(endpoint: Any) -> str:
-    """The URI of an endpoint: a string or an object with `uri`."""
-    if isinstance(endpoint, dict):
-        return str(endpoint.get("uri", ""))
-    return str(endpoint)
-
-
-async def load_resource(resource: dict[str, Any], request: Request) -> tuple[bytes, str]:
-    """The content and location of an external resource (`{endpoint: ...}`).
-
-    `http(s)://` is fetched (with the endpoint's authentication, if any); `file://` and
-    plain paths are read from the worker's disk. `file://app/x.proto`, as the spec's
-    examples write it, is the relative path `app/x.proto`.
-    """
-    endpoint = resource.get("endpoint")
-    uri = endpoint_uri(endpoint)
-    scheme = urlsplit(uri).scheme.lower()
-    if scheme in ("http", "https"):
-        # Imported on use: the HTTP module builds on this one.
-        from stigmer.engine.tasks.http import fetch
-
-        auth = endpoint.get("authentication") if isinstance(endpoint, dict) else None
-        return await fetch(uri, auth, request), uri
-    path = local_path(uri)
-    if path is None:
-        raise request.fault(CONFIGURATION, f"cannot load {uri!r}: use an http(s) or file URI")
-    try:
-        return await asyncio.to_thread(path.read_bytes), str(path)
-    except OSError as exc:
-        raise request.fault(COMMUNICATION, f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-def local_path(uri: str) -> Path | None:
-    """The file a `file://` URI or a plain path names (None for another scheme)."""
-    parts = urlsplit(uri)
-    if parts.scheme == "file":
-        host = parts.netloc if parts.netloc not in ("", "localhost") else ""
-        return Path(unquote(host + parts.path) if host else unquote(parts.path))
-    if parts.scheme == "" or len(parts.scheme) == 1:  # no scheme, or a Windows drive
-        return Path(uri)
-    return None

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from temporalio import workflow
 
-from stigmer.engine.workflow import WorkflowRunInput, run_to_end
+from stigmer.contract.inputs import WorkflowRunInput
+from stigmer.engine.workflow import run_to_end
 
 DOCUMENT_ONLY = "stigmer-test/run-document"
 
