@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from stigmer.config import QUEUE_KINDS, Settings, load_settings
+from stigmer.console.server import ConsoleServer
 from stigmer.local.supervisor import Component, serve
 from stigmer.observability.endpoint import MetricsEndpoint
 from stigmer.observability.logs import configure_logging
@@ -31,6 +32,12 @@ def server(
     temporal_port: Annotated[int | None, typer.Option(help="Embedded Temporal port.")] = None,
     temporal_ui_port: Annotated[int | None, typer.Option(help="Temporal UI port.")] = None,
     metrics_port: Annotated[int | None, typer.Option(help="Metrics port; 0 turns it off.")] = None,
+    console_port: Annotated[
+        int | None, typer.Option(help="Web console port [default: 8234]; 0 turns it off.")
+    ] = None,
+    temporal_ui_url: Annotated[
+        str | None, typer.Option(help="Temporal UI the console links runs to.")
+    ] = None,
     temporal_address: Annotated[
         str | None, typer.Option(help="Use this Temporal cluster instead of the embedded one.")
     ] = None,
@@ -56,6 +63,8 @@ def server(
         temporal_port=temporal_port,
         temporal_ui_port=temporal_ui_port,
         metrics_port=metrics_port,
+        console_port=console_port,
+        temporal_ui_url=temporal_ui_url,
         temporal_address=temporal_address,
         temporal_namespace=temporal_namespace,
         temporal_tls=temporal_tls,
@@ -72,6 +81,7 @@ def server(
         # Workers in this process reach the API they run beside.
         local = resolved.model_copy(update={"address": f"127.0.0.1:{resolved.port}"})
         parts: list[Component] = [MetricsEndpoint(resolved), ApiServer(resolved)]
+        parts.append(ConsoleServer(local))  # a client of the API beside it, started after it
         if workers:
             parts.append(Workers(local, list(QUEUE_KINDS)))
         return parts
