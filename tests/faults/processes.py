@@ -124,6 +124,7 @@ class ProcessPlatform:
             STIGMER_QUEUE_PREFIX=f"f{uuid.uuid4().hex[:8]}-",
             STIGMER_DATA_DIR=str(data_dir),
             STIGMER_METRICS_PORT="0",
+            STIGMER_CONSOLE_PORT="0",
             STIGMER_LOG_LEVEL="INFO",
             STIGMER_ADDRESS=self.address,
         )
