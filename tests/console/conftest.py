@@ -71,7 +71,7 @@ async def console(temporal_server: EmbeddedTemporal, tmp_path: Path) -> AsyncIte
 
 
 @pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
+def chromium() -> Path:
     """Debian's Chromium; never a downloaded browser. Missing, the tests fail and say so."""
     if not CHROMIUM.exists():
         pytest.fail(
@@ -79,8 +79,13 @@ async def browser() -> AsyncIterator[Browser]:
             "(apt-get install -y chromium; .ci/run does it)",
             pytrace=False,
         )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        found = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        found = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
             yield found
         finally:
