@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -151,7 +152,10 @@ class Handlers:
         viewer = self.access.viewer(request)
         if viewer is None:
             return PlainTextResponse("sign in first", status_code=401)
-        updates = ExecutionUpdates(self.pages, self.settings, viewer.client)
+        shown = request.headers.get("last-event-id") or request.query_params.get("revision", "")
+        updates = ExecutionUpdates(
+            self.pages, self.settings, viewer.client, int(shown) if shown.isdigit() else 0
+        )
         events = execution_events(self.live, updates, request.path_params["execution_id"])
         return EventSourceResponse(events, ping=PING_SECONDS)
 
@@ -166,7 +170,7 @@ class Handlers:
         viewer = self.viewer(request)
         reason = str((await request.form()).get("reason", "")).strip()
         by = f"by {viewer.operator}"
-        await self._act(request, lambda: viewer.client.cancel(self._id(request), _with(reason, by)))
+        await self._act(lambda: viewer.client.cancel(self._id(request), _with(reason, by)))
         return self._done(request, "cancel")
 
     async def complete(self, request: Request) -> Response:
@@ -174,7 +178,6 @@ class Handlers:
         form = await request.form()
         output, reason = str(form.get("output", "")), str(form.get("reason", "")).strip()
         await self._act(
-            request,
             lambda: viewer.client.complete(
                 self._id(request), output, operator=viewer.operator, reason=reason
             ),
@@ -185,11 +188,11 @@ class Handlers:
         viewer = self.viewer(request)
         reason = str((await request.form()).get("reason", "")).strip()
         await self._act(
-            request, lambda: viewer.client.fail(self._id(request), reason, operator=viewer.operator)
+            lambda: viewer.client.fail(self._id(request), reason, operator=viewer.operator)
         )
         return self._done(request, "fail")
 
-    async def _act(self, request: Request, action: Any) -> None:
+    async def _act(self, action: Callable[[], Awaitable[object]]) -> None:
         """Run an operator action; the API's refusal is shown on the page, not raised."""
         try:
             await action()

@@ -70,7 +70,8 @@ class ConsoleServer:
         app = create_app(self.settings, self._access, self._live)
         config = uvicorn.Config(
             app,
-            log_config=None,
+            log_config=None,  # the platform's logging, as configured for every part
+            log_level="warning",
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=STOP_GRACE_SECONDS,

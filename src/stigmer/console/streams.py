@@ -20,7 +20,7 @@ from stigmer.console.listing import ListQuery
 from stigmer.console.live import Live, Problem
 from stigmer.console.pages import Pages
 from stigmer.console.tree import Tree, call_tree
-from stigmer.console.views import detail, messages, row
+from stigmer.console.views import Detail, detail, messages, row
 
 RETRY_MS = 5000
 """How soon a browser reconnects a stream that broke (the API restarting, say)."""
@@ -34,10 +34,14 @@ def problem_event(exc: Exception) -> ServerSentEvent:
 class ExecutionUpdates:
     """What changed on an execution's page since the last state sent to it."""
 
-    def __init__(self, pages: Pages, settings: Settings, client: Client) -> None:
+    def __init__(
+        self, pages: Pages, settings: Settings, client: Client, shown_revision: int = 0
+    ) -> None:
+        """`shown_revision`: the state the page already shows (0: unknown)."""
         self.pages = pages
         self.settings = settings
         self.client = client
+        self.shown_revision = shown_revision
         self.sent: dict[str, str] = {}
         self.messages_sent: int | None = None
         self.tree: Tree | None = None
@@ -58,6 +62,10 @@ class ExecutionUpdates:
         else:
             sections["todos"] = self._render("todos", view)
             sections["usage"] = self._render("usage", view)
+        if self.messages_sent is None and execution.revision == self.shown_revision:
+            self.sent = sections  # the page shows this very state: nothing to send
+            self.messages_sent = len(execution.status.messages)
+            return []
         ops = [
             {"target": f"section-{name}", "mode": "replace", "html": html}
             for name, html in sections.items()
@@ -67,7 +75,7 @@ class ExecutionUpdates:
         ops.extend(self._messages(execution, view))
         return ops
 
-    def _messages(self, execution: pb.Execution, view: Any) -> list[dict[str, str]]:
+    def _messages(self, execution: pb.Execution, view: Detail) -> list[dict[str, str]]:
         count = len(execution.status.messages)
         if self.messages_sent is None:  # the page may be older than this state: all of it
             self.messages_sent = count
@@ -98,7 +106,10 @@ async def execution_events(
     try:
         async for execution in live.until_closing(updates.client.watch(execution_id)):
             ops = await updates.changes(execution)
-            yield ServerSentEvent(data=json.dumps(ops), event="update", id=str(execution.revision))
+            if ops:
+                yield ServerSentEvent(
+                    data=json.dumps(ops), event="update", id=str(execution.revision)
+                )
     except (ApiError, ApiUnreachable) as exc:
         yield problem_event(exc)
         return

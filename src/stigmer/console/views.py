@@ -7,8 +7,8 @@ the same thing from the same function.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
@@ -227,9 +227,9 @@ def temporal_link(base: str | None, namespace: str, workflow_id: str) -> str | N
     return f"{base}/namespaces/{quote(namespace, safe='')}/workflows/{quote(workflow_id, safe='')}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Detail:
-    """Everything an execution's page shows; `tree` is filled by the caller."""
+    """Everything an execution's page shows but its messages and call tree."""
 
     execution: pb.Execution
     row: Row
@@ -249,7 +249,6 @@ class Detail:
     caller_url: str | None
     version: str
     deadline_seconds: int | None
-    tree: Any = field(default=None)
 
 
 def detail(execution: pb.Execution, settings: Settings) -> Detail:
@@ -281,7 +280,3 @@ def detail(execution: pb.Execution, settings: Settings) -> Detail:
         if holder.HasField("deadline")
         else None,
     )
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
