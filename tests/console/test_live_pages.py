@@ -96,6 +96,11 @@ async def test_an_agents_messages_and_todos_appear_while_it_works(
     assert await still_same_page(page)
     await shot(page, screenshots, "console-agent.png")
 
+    await page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+    await shot(page, screenshots, "console-phone.png")
+
 
 async def test_the_call_tree_links_a_workflow_its_nested_run_and_their_agents(
     console: Console, page: Page, screenshots: Path
@@ -136,13 +141,16 @@ async def test_cancel_from_the_page_fails_the_callers_task_with_the_cancellation
     call = await one_child(console.client, run.execution.id)
     await in_progress(console, call.id)
     await page.goto(f"{console.url}/executions/{call.id}")
-    await page.get_by_role("button", name="Cancel", exact=True).click()
+    # From the keyboard alone: the trigger opens the confirmation and steps aside.
+    await page.get_by_role("button", name="Cancel", exact=True).focus()
+    await page.keyboard.press("Enter")
     cancel_buttons = page.get_by_role("button", name=re.compile("cancel", re.IGNORECASE))
     await expect(cancel_buttons.filter(visible=True)).to_have_count(1)
-    confirm = page.get_by_role("button", name="Cancel execution")
-    await expect(confirm).to_be_visible()
-    await page.locator("#confirm-cancel").get_by_label("Reason").fill("wrong topic")
-    await confirm.click()
+    await expect(page.locator("#confirm-cancel").get_by_label("Reason")).to_be_focused()
+    await page.keyboard.type("wrong topic")
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("button", name="Cancel execution")).to_be_focused()
+    await page.keyboard.press("Enter")
 
     await expect(page.locator("#section-summary .phase")).to_have_text("cancelled")
     await expect(page.locator("#section-callback")).to_contain_text("delivered")

@@ -65,7 +65,7 @@ async def test_a_run_form_checks_its_input_before_sending_it(
     card = page.locator("#workflow-greet")
     await expect(card.get_by_role("alert")).to_contain_text("does not match the input schema")
     assert not (await console.client.list_executions()).executions
-    await shot_definitions(page, screenshots)
+    await card.screenshot(path=str(screenshots / "console-run-form.png"))
 
     await card.get_by_label(re.compile("^Input")).fill('{"topic": "tides"}')
     await card.get_by_role("button", name="Run greet").click()
@@ -84,7 +84,3 @@ async def test_a_run_form_checks_its_input_before_sending_it(
         return len((await console.client.list_executions()).executions) == 3
 
     await eventually(all_ran)  # the workflow, the agent it called, the direct run
-
-
-async def shot_definitions(page: Page, screenshots: Path) -> None:
-    await page.screenshot(path=str(screenshots / "console-definitions.png"))

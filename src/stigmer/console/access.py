@@ -34,7 +34,6 @@ class Viewer:
 
     client: Client
     operator: str
-    signed_in: bool
 
 
 class Access:
@@ -45,7 +44,7 @@ class Access:
         login_required: bool,
         token: str | None = None,
         tls: bool = False,
-        tls_ca: str | None = None,
+        tls_ca: Path | None = None,
         secure_cookie: bool = False,
     ) -> None:
         self.address = address
@@ -64,20 +63,19 @@ class Access:
             login_required=not settings.binds_loopback_only,
             token=settings.api_token.get_secret_value() if settings.api_token else None,
             tls=tls,
-            tls_ca=str(settings.tls_ca) if settings.tls_ca else None,
+            tls_ca=settings.tls_ca,
             secure_cookie=tls and settings.tls_key is not None,
         )
 
     def _client(self, token: str | None) -> Client:
-        ca = Path(self._tls_ca) if self._tls_ca else None
-        return Client(self.address, token=token, tls=self._tls, tls_ca=ca)
+        return Client(self.address, token=token, tls=self._tls, tls_ca=self._tls_ca)
 
     def viewer(self, request: HTTPConnection) -> Viewer | None:
         """The API for this request's user; None when they must sign in first."""
         source = request.client.host if request.client else "unknown"
         if self._shared is not None:
             # Anyone on this machine may be at the browser: name where they came from.
-            return Viewer(self._shared, f"console via {source}", False)
+            return Viewer(self._shared, f"console via {source}")
         token = request.cookies.get(TOKEN_COOKIE)
         if not token:
             return None
@@ -87,7 +85,7 @@ class Access:
         while len(self._clients) > CACHED_CLIENTS:
             _, oldest = self._clients.popitem(last=False)
             _close_later(oldest)
-        return Viewer(client, f"console token {key} via {source}", True)
+        return Viewer(client, f"console token {key} via {source}")
 
     async def token_problem(self, token: str) -> str | None:
         """Why the API refuses this token, or None when it accepts it."""

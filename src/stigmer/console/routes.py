@@ -72,15 +72,9 @@ class Handlers:
         return found
 
     def page(self, request: Request, name: str, *, status: int = 200, **context: Any) -> Response:
-        viewer = self.access.viewer(request)
         context.setdefault("section", "")
-        return self.pages.page(
-            request,
-            name,
-            status=status,
-            signed_in=viewer is not None and viewer.signed_in,
-            **context,
-        )
+        signed_in = self.access.login_required and TOKEN_COOKIE in request.cookies
+        return self.pages.page(request, name, status=status, signed_in=signed_in, **context)
 
     # ----------------------------------------------------------------- lists
 
@@ -99,7 +93,6 @@ class Handlers:
             rows=rows,
             phases=PHASES,
             limit=LIMIT,
-            problem=None,
         )
 
     async def executions_stream(self, request: Request) -> Response:
