@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.handshake.outcome import CANCELLED_TYPE
+from stigmer.contract.problems import CANCELLED as CANCELLED_TYPE
 from stigmer.resources.values import to_json
 from tests.console.conftest import Console
 from tests.handshake.helpers import agent_task, document, eventually, one_child, output_of, script

@@ -19,7 +19,7 @@ from stigmer.config import Settings
 from stigmer.console.access import Access
 from stigmer.console.app import create_app
 from stigmer.console.live import Live
-from stigmer.local.errors import PlatformError
+from stigmer.errors import PlatformError
 
 log = structlog.get_logger("stigmer.console")
 

@@ -16,12 +16,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.config import Settings
-from stigmer.resources.executions import TERMINAL
+from stigmer.contract.phases import OPEN_NAMES, TERMINAL
 from stigmer.resources.values import to_json
 
 KINDS = {"agent": "AGENT_EXECUTION", "workflow": "WORKFLOW_EXECUTION"}
 """The kind filter's values, as the API names them."""
-OPEN_PHASES = ("PENDING", "IN_PROGRESS")
+OPEN_PHASES = tuple(sorted(OPEN_NAMES))
 
 CALLER_STATES = {
     pb.CALLBACK_WAITING: ("pending on its token", "waiting"),
