@@ -48,9 +48,7 @@
         target.appendChild(fromHtml(op.html));
         return;
       }
-      if (target.contains(document.activeElement) && target.querySelector("form.confirm:not([hidden])")) {
-        return; // someone is filling in a confirmation here: keep it
-      }
+      if (target.querySelector("form.confirm")) return; // a confirmation is open here: keep it
       target.innerHTML = op.html;
     });
     refreshTimes();
@@ -101,15 +99,18 @@
     window.addEventListener("pagehide", function () { source.close(); });
   }
 
-  // In-page confirmations: the buttons that open a form step aside while it is open.
+  // In-page confirmations: an open form takes the place of the buttons that opened it,
+  // so while it is open its own buttons are the only ones on the page.
+  var openedFrom = new WeakMap();
   document.addEventListener("click", function (event) {
     var opener = event.target.closest("[data-opens]");
     if (opener) {
-      var form = document.getElementById(opener.dataset.opens);
-      if (!form) return;
+      var template = document.getElementById(opener.dataset.opens);
       var bar = opener.closest("[data-action-bar]");
-      if (bar) bar.hidden = true;
-      form.hidden = false;
+      if (!template || !bar) return;
+      var form = template.content.firstElementChild.cloneNode(true);
+      openedFrom.set(form, bar);
+      bar.replaceWith(form);
       var field = form.querySelector("textarea, input:not([type=hidden])");
       (field || form.querySelector("button")).focus();
       return;
@@ -117,14 +118,11 @@
     var closer = event.target.closest("[data-closes]");
     if (closer) {
       var open = closer.closest("form");
-      open.hidden = true;
-      var section = open.parentElement;
-      var actionBar = section.querySelector("[data-action-bar]");
-      if (actionBar) {
-        actionBar.hidden = false;
-        var first = actionBar.querySelector("button");
-        if (first) first.focus();
-      }
+      var buttons = openedFrom.get(open);
+      if (!buttons) return;
+      open.replaceWith(buttons);
+      var first = buttons.querySelector("button");
+      if (first) first.focus();
     }
   });
 
