@@ -15,6 +15,12 @@ from tests.handshake.helpers import agent_task, document, eventually, one_child,
 
 pytestmark = [pytest.mark.temporal, pytest.mark.timeout(240)]
 
+RESEARCHER = {
+    "instructions": "Gather notes on the topic you are given; keep your todo list current.",
+    "model": "test",
+    "tools": ["write_todos"],
+}
+
 
 async def stays_on_page(page: Page) -> None:
     """Mark the loaded page; `still_same_page` proves no reload happened since."""
@@ -75,8 +81,12 @@ async def test_the_list_shows_executions_newest_first_and_updates_itself(
 async def test_an_agents_messages_and_todos_appear_while_it_works(
     console: Console, page: Page, screenshots: Path
 ) -> None:
-    message = script(steps=4, sleep=8, todos=["gather sources", "write summary"], output="done")
-    run = await console.client.run_workflow(document=document(agent_task("ask", message)))
+    """A model agent (the offline test model) called by a workflow: every kind of message."""
+    await console.client.apply("agent", "researcher", RESEARCHER)
+    message = script(steps=4, sleep=10, todos=["gather sources", "write summary"], output="done")
+    run = await console.client.run_workflow(
+        document=document(agent_task("ask", message, agent="researcher"))
+    )
     call = await one_child(console.client, run.execution.id)
     await page.goto(f"{console.url}/executions/{call.id}")
     await stays_on_page(page)
@@ -85,9 +95,13 @@ async def test_an_agents_messages_and_todos_appear_while_it_works(
     assert "step 4 of 4" not in await messages.inner_text()  # still to come: it arrives live
     await expect(page.locator("#section-todos")).to_contain_text("gather sources")
     await expect(page.locator("#section-summary")).to_contain_text("pending on its token")
-    await expect(messages).to_contain_text("step 3 of 4")
     await expect(messages).to_contain_text("step 4 of 4")
     await expect(page.locator("#section-summary .phase")).to_have_text("completed")
+    for role in ("Model", "Tool call", "Tool result"):
+        await expect(messages.locator(".role", has_text=role).first).to_be_visible()
+    await expect(messages.locator(".role-tool_call").first).to_contain_text("write_todos")
+    await expect(page.locator("#section-todos .todo-completed")).to_have_count(2)
+    await expect(page.locator("#section-usage")).to_contain_text("Input tokens")
     await expect(page.locator("#section-result")).to_contain_text("done")
     await expect(page.locator("#section-callback")).to_contain_text("delivered")
     await expect(page.locator("#section-tree")).to_contain_text(run.execution.id)
