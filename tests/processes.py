@@ -32,6 +32,7 @@ class Platform:
             "STIGMER_TEMPORAL_PORT": str(self.temporal_port),
             "STIGMER_TEMPORAL_UI_PORT": str(self.ui_port),
             "STIGMER_METRICS_PORT": "0",
+            "STIGMER_CONSOLE_PORT": "0",
             **env,
         }
         self.process = subprocess.Popen(

@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
 
+    # Web console
+    console_port: int = Field(default=8234, description="Web console port; 0 turns it off.")
+    temporal_ui_url: str | None = Field(
+        default=None,
+        description="Temporal UI the console links runs to; default the embedded server's.",
+    )
+
     # Observability
     metrics_port: int = Field(default=9464, description="Prometheus endpoint; 0 turns it off.")
     metrics_host: str = Field(

@@ -21,13 +21,14 @@ from stigmer.local.preflight import (
 
 
 def settings_for(data_dir: Path, **extra: object) -> Settings:
-    api, temporal, ui, metrics = free_ports(4)
+    api, temporal, ui, metrics, console = free_ports(5)
     values: dict[str, object] = {
         "data_dir": data_dir,
         "port": api,
         "temporal_port": temporal,
         "temporal_ui_port": ui,
         "metrics_port": metrics,
+        "console_port": console,
     }
     values.update(extra)
     return load_settings(**values)
@@ -80,6 +81,7 @@ def test_lock_file_records_the_pid(tmp_path: Path) -> None:
         ("temporal_ui_port", "Temporal UI", "--temporal-ui-port", "STIGMER_TEMPORAL_UI_PORT"),
         ("port", "API", "--port", "STIGMER_PORT"),
         ("metrics_port", "Metrics", "--metrics-port", "STIGMER_METRICS_PORT"),
+        ("console_port", "Console", "--console-port", "STIGMER_CONSOLE_PORT"),
     ],
 )
 def test_busy_port_fails_and_names_the_setting(
@@ -112,7 +114,7 @@ def test_ports_not_bound_are_not_checked(tmp_path: Path, listener: int) -> None:
         metrics_port=0,
     )
     run_preflight(external).release()
-    headless = settings_for(tmp_path, temporal_ui_port=0, metrics_port=0)
+    headless = settings_for(tmp_path, temporal_ui_port=0, metrics_port=0, console_port=0)
     run_preflight(headless).release()
 
 

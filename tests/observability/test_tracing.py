@@ -63,6 +63,7 @@ async def test_one_trace_follows_a_call_into_its_agent(
         "STIGMER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
         "STIGMER_QUEUE_PREFIX": "traced-",
         "STIGMER_METRICS_PORT": "0",
+        "STIGMER_CONSOLE_PORT": "0",
         "STIGMER_LOG_LEVEL": "WARNING",
     }
     server = await asyncio.create_subprocess_exec(

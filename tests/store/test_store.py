@@ -221,7 +221,7 @@ async def test_create_execution_is_idempotent_by_key(store: Store) -> None:
     assert again.id == first.id
     other, created = await store.executions.create(agent_execution("caller/2"), None)
     assert created and other.id != first.id
-    found = await store.executions.find(idempotency_key="caller/1")
+    found, _ = await store.executions.find(idempotency_key="caller/1")
     assert [execution.id for execution in found] == [first.id]
 
 
@@ -340,3 +340,17 @@ async def test_large_results_are_stored_apart(store: Store) -> None:
         created.id, lambda status: end(status, other), result=StoredResult("smaller", [1, 2])
     )
     assert await store.results.get(created.id) == StoredResult(output, structured)
+
+
+async def test_executions_list_newest_first_whatever_their_kind(store: Store) -> None:
+    made = []
+    for kind in (pb.WORKFLOW_EXECUTION, pb.AGENT_EXECUTION, pb.WORKFLOW_EXECUTION):
+        execution = agent_execution()
+        execution.id = new_id(kind)
+        execution.spec.kind = kind
+        made.append((await store.executions.create(execution, None))[0].id)
+        await asyncio.sleep(0.002)
+    first, cursor = await store.executions.find(limit=2)
+    assert [e.id for e in first] == [made[2], made[1]]
+    rest, _ = await store.executions.find(limit=2, after=cursor)
+    assert [e.id for e in rest] == [made[0]]

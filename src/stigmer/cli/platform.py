@@ -12,6 +12,7 @@ import typer
 from pydantic import SecretStr
 
 from stigmer.config import QUEUE_KINDS, Settings, load_settings
+from stigmer.console.server import ConsoleServer
 from stigmer.credentials import worker_token
 from stigmer.local.supervisor import Component, serve
 from stigmer.observability.endpoint import MetricsEndpoint
@@ -35,6 +36,12 @@ def server(
     metrics_port: Annotated[int | None, typer.Option(help="Metrics port; 0 turns it off.")] = None,
     metrics_host: Annotated[
         str | None, typer.Option(help="Interface metrics bind to [default: 127.0.0.1].")
+    ] = None,
+    console_port: Annotated[
+        int | None, typer.Option(help="Web console port [default: 8234]; 0 turns it off.")
+    ] = None,
+    temporal_ui_url: Annotated[
+        str | None, typer.Option(help="Temporal UI the console links runs to.")
     ] = None,
     temporal_address: Annotated[
         str | None, typer.Option(help="Use this Temporal cluster instead of the embedded one.")
@@ -69,6 +76,8 @@ def server(
         temporal_ui_port=temporal_ui_port,
         metrics_port=metrics_port,
         metrics_host=metrics_host,
+        console_port=console_port,
+        temporal_ui_url=temporal_ui_url,
         temporal_address=temporal_address,
         temporal_namespace=temporal_namespace,
         temporal_tls=temporal_tls,
@@ -83,12 +92,16 @@ def server(
     os.umask(0o077)  # every file the platform writes (database, WAL, logs) is owner-only
 
     def components(resolved: Settings) -> list[Component]:
+        address = f"127.0.0.1:{resolved.port}"
+        # The console is a client of the API beside it: it never holds the worker credential.
+        as_client = {"address": address, "worker_token": None, "worker_token_file": None}
+        console = ConsoleServer(resolved.model_copy(update=as_client))
         # The API and the workers in this process share the worker credential, made on
         # the first start; the workers reach the API they run beside.
         credential = SecretStr(worker_token(resolved, create=True))
         resolved = resolved.model_copy(update={"worker_token": credential})
-        local = resolved.model_copy(update={"address": f"127.0.0.1:{resolved.port}"})
-        parts: list[Component] = [MetricsEndpoint(resolved), ApiServer(resolved)]
+        local = resolved.model_copy(update={"address": address})
+        parts: list[Component] = [MetricsEndpoint(resolved), ApiServer(resolved), console]
         if workers:
             parts.append(Workers(local, list(QUEUE_KINDS)))
         return parts

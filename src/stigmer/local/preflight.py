@@ -107,6 +107,16 @@ def prepare_data_dir(data_dir: Path) -> None:
 def planned_ports(settings: Settings) -> list[PortUse]:
     """Every port this server will bind, given the settings; a port of 0 is turned off."""
     ports = [PortUse("API", settings.host, settings.port, "--port", "STIGMER_PORT")]
+    if settings.console_port:
+        ports.append(
+            PortUse(
+                "Console",
+                settings.host,
+                settings.console_port,
+                "--console-port",
+                "STIGMER_CONSOLE_PORT",
+            )
+        )
     if settings.embedded_temporal:
         ports.append(
             PortUse(

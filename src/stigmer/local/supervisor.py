@@ -24,7 +24,7 @@ from stigmer.local.embedded import EmbeddedTemporal
 from stigmer.local.preflight import run_preflight
 
 DEFAULT_STOP_GRACE = 10.0
-SUMMARY_ORDER = ("API", "Temporal", "Temporal UI", "Metrics")
+SUMMARY_ORDER = ("API", "Console", "Temporal", "Temporal UI", "Metrics")
 """Where users look first; lines with other labels follow in the order given."""
 
 

@@ -66,16 +66,16 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
         self, request: pb.ListExecutionsRequest, context: Context
     ) -> pb.ListExecutionsResponse:
         size = page_size(request.page_size)
-        found = await self.store.executions.find(
+        found, cursor = await self.store.executions.find(
             kind=pb.ExecutionKind.Name(request.kind) if request.kind else None,
             phases=[pb.Phase.Name(phase) for phase in request.phases],
             target=request.target,
             parent_execution_id=request.parent_execution_id,
             idempotency_key=request.idempotency_key,
             limit=size,
-            before_id=cursor_of(request.page_token),
+            after=_execution_cursor(request.page_token),
         )
-        token = page_token(found[-1].id) if len(found) == size else ""
+        token = page_token(cursor) if len(found) == size else ""
         return pb.ListExecutionsResponse(executions=found, next_page_token=token)
 
     @rpc_stream
@@ -141,6 +141,19 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
                 execution=item.execution, reason=item.reason, age=_duration(item.age)
             )
         return response
+
+
+def _execution_cursor(token: str) -> str:
+    """`created_at|id` of the last execution of the previous page."""
+    cursor = cursor_of(token)
+    stamp, bar, _ = cursor.partition("|")
+    try:
+        datetime.fromisoformat(stamp)
+    except ValueError:
+        bar = ""
+    if cursor and not bar:
+        raise InvalidArgument("page_token", "is not a token this server issued")
+    return cursor
 
 
 def _settled(execution: pb.Execution) -> bool:

@@ -118,10 +118,15 @@ class Executions:
         parent_execution_id: str = "",
         idempotency_key: str = "",
         limit: int = 100,
-        before_id: str = "",
-    ) -> list[pb.Execution]:
-        """Newest first (ids sort by creation time); `before_id` pages on."""
-        query = select(ExecutionRow).order_by(ExecutionRow.id.desc()).limit(limit)
+        after: str = "",
+    ) -> tuple[list[pb.Execution], str]:
+        """Newest first, whatever their kind, and the cursor after the last one; `after`
+        (the cursor a previous page gave) pages on."""
+        query = (
+            select(ExecutionRow)
+            .order_by(ExecutionRow.created_at.desc(), ExecutionRow.id.desc())
+            .limit(limit)
+        )
         if kind:
             query = query.where(ExecutionRow.kind == kind)
         if phases:
@@ -132,10 +137,17 @@ class Executions:
             query = query.where(ExecutionRow.parent_execution_id == parent_execution_id)
         if idempotency_key:
             query = query.where(ExecutionRow.idempotency_key == idempotency_key)
-        if before_id:
-            query = query.where(ExecutionRow.id < before_id)
+        if after:
+            stamp, _, last_id = after.partition("|")
+            created = datetime.fromisoformat(stamp)
+            query = query.where(
+                (ExecutionRow.created_at < created)
+                | ((ExecutionRow.created_at == created) & (ExecutionRow.id < last_id))
+            )
         async with self.db.sessions() as session:
-            return [_execution(row) for row in (await session.scalars(query)).all()]
+            rows = (await session.scalars(query)).all()
+            cursor = f"{utc(rows[-1].created_at).isoformat()}|{rows[-1].id}" if rows else ""
+            return [_execution(row) for row in rows], cursor
 
     async def update(
         self,
