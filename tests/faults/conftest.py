@@ -30,6 +30,6 @@ def pytest_runtest_makereport(
 async def processes(
     request: pytest.FixtureRequest, temporal_server: EmbeddedTemporal, tmp_path: Path
 ) -> AsyncIterator[ProcessPlatform]:
-    """API, engine+agents worker and runner worker as processes on the session's Temporal."""
+    """The API and the engine, agents and runner workers as processes on the session's Temporal."""
     async with started(request, temporal_server.address, tmp_path) as platform:
         yield platform

@@ -111,24 +111,37 @@ class PartProcess:
 
 
 class ProcessPlatform:
-    """The API, an engine+agents worker and a runner worker, each in its own process."""
+    """The API and the workers of each queue (engine, agents, runner), each in its own
+    process; the store is SQLite in the data dir unless `database_url` names another."""
 
-    def __init__(self, temporal_address: str, root: Path) -> None:
+    def __init__(
+        self,
+        temporal_address: str,
+        root: Path,
+        *,
+        database_url: str | None = None,
+        runner_slots: int | None = None,
+    ) -> None:
         self.temporal_address = temporal_address
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        data_dir = root / "data"
+        data_dir = self.data_dir = root / "data"
         env = {k: v for k, v in os.environ.items() if not k.startswith("STIGMER_")}
         env.update(
             STIGMER_QUEUE_PREFIX=f"f{uuid.uuid4().hex[:8]}-",
             STIGMER_DATA_DIR=str(data_dir),
             STIGMER_METRICS_PORT="0",
+            STIGMER_CONSOLE_PORT="0",
             STIGMER_LOG_LEVEL="INFO",
             STIGMER_ADDRESS=self.address,
             STIGMER_WORKER_TOKEN=secrets.token_urlsafe(24),
         )
+        if database_url is not None:
+            env["STIGMER_DATABASE_URL"] = database_url
+        if runner_slots is not None:
+            env["STIGMER_RUNNER_MAX_ACTIVITIES"] = str(runner_slots)
         cli = ["-m", "stigmer.cli.main"]
         temporal = ["--temporal-address", temporal_address]
         api_args = ["--no-workers", "--port", str(self.port), "--data-dir", str(data_dir)]
@@ -140,10 +153,16 @@ class ProcessPlatform:
             root / "api.log",
         )
         self.engine = PartProcess(
-            "engine+agents worker",
-            [*cli, "worker", "--queue", "engine", "--queue", "agents", *worker_args],
+            "engine worker",
+            [*cli, "worker", "--queue", "engine", *worker_args],
             env,
-            root / "engine-agents.log",
+            root / "engine.log",
+        )
+        self.agents = PartProcess(
+            "agents worker",
+            [*cli, "worker", "--queue", "agents", *worker_args],
+            env,
+            root / "agents.log",
         )
         self.runner = PartProcess(
             "runner worker",
@@ -157,13 +176,17 @@ class ProcessPlatform:
 
     @property
     def parts(self) -> list[PartProcess]:
-        return [self.api, self.engine, self.runner]
+        return [self.api, self.engine, self.agents, self.runner]
 
     async def start(self) -> None:
         for part in self.parts:
             part.start()
         await self.api_ready()
-        await asyncio.gather(self.worker_ready(self.engine), self.worker_ready(self.runner))
+        await asyncio.gather(*(self.worker_ready(part) for part in self.workers))
+
+    @property
+    def workers(self) -> list[PartProcess]:
+        return [self.engine, self.agents, self.runner]
 
     async def api_ready(self) -> None:
         """Until a fresh client gets an answer: an old channel may be backing off."""
@@ -230,8 +253,14 @@ class ProcessPlatform:
 class started:
     """A started ProcessPlatform whose logs join a failure report; stopped on exit."""
 
-    def __init__(self, request: pytest.FixtureRequest, temporal_address: str, root: Path) -> None:
-        self.platform = ProcessPlatform(temporal_address, root)
+    def __init__(
+        self,
+        request: pytest.FixtureRequest,
+        temporal_address: str,
+        root: Path,
+        **options: str | int | None,
+    ) -> None:
+        self.platform = ProcessPlatform(temporal_address, root, **options)  # type: ignore[arg-type]
         request.node.stash.setdefault(LOGS_KEY, []).append(self.platform)
 
     async def __aenter__(self) -> ProcessPlatform:
