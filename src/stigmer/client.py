@@ -63,6 +63,11 @@ class Client:
         options = [
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # After an outage the API is used again within seconds: gRPC's own reconnect
+            # backoff would otherwise grow to two minutes while callers retry in vain.
+            ("grpc.initial_reconnect_backoff_ms", 500),
+            ("grpc.min_reconnect_backoff_ms", 500),
+            ("grpc.max_reconnect_backoff_ms", 5000),
         ]
         if secure:
             credentials = grpc.ssl_channel_credentials(tls_ca.read_bytes() if tls_ca else None)

@@ -32,7 +32,7 @@ T = TypeVar("T")
 LOGS_KEY = pytest.StashKey[list["ProcessPlatform"]]()
 """The platforms a test started, whose logs its failure report shows."""
 UNSETTLED = (pb.CALLBACK_OUTCOME_UNSPECIFIED, pb.CALLBACK_WAITING)
-READY_SECONDS = 30.0
+READY_SECONDS = 60.0
 STOP_GRACE = 10.0
 TAIL_LINES = 40
 TRACEBACK_BOX = ("│", "╭", "╰")

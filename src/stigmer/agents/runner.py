@@ -57,7 +57,7 @@ T = TypeVar("T")
 HEARTBEAT_EVERY = RUNNER_HEARTBEAT_TIMEOUT.total_seconds() / 4
 FLUSH_SECONDS = 10.0
 """How long a finished agent waits for its last progress reports to be sent."""
-API_RETRY_CAP = 30.0
+API_RETRY_CAP = 10.0
 FINAL_CODES = frozenset(
     {
         grpc.StatusCode.INVALID_ARGUMENT,

@@ -16,7 +16,7 @@ from typing import Any
 from google.protobuf import json_format
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import FailureError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import WorkerClient
@@ -62,7 +62,7 @@ def reporter(execution_id: str) -> Reporter:
                 start_to_close_timeout=timedelta(seconds=10),
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
-        except ActivityError:
+        except FailureError:  # a local activity's failure comes unwrapped
             workflow.logger.warning("progress of %s not recorded", event.path)
 
     return report

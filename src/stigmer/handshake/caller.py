@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import structlog
@@ -69,9 +69,11 @@ async def call_from_workflow(request: CallRequest) -> CallResult:
             activity_id=activity_id,
             task_queue=own_queue,
             start_to_close_timeout=plan.caller_start_to_close,
+            # Attempts (an API that is down, an execution that stopped beating) retry
+            # until the call's own time is up, never past it.
+            schedule_to_close_timeout=plan.caller_start_to_close,
             heartbeat_timeout=plan.caller_heartbeat_timeout,
             retry_policy=RetryPolicy(
-                maximum_attempts=timeouts.CALLER_ATTEMPTS,
                 maximum_interval=timeouts.CALLER_RETRY_CAP,
                 non_retryable_error_types=[CREATION_REFUSED],
             ),
@@ -94,7 +96,7 @@ async def call_from_workflow(request: CallRequest) -> CallResult:
             task_queue=own_queue,
             start_to_close_timeout=timedelta(seconds=30),
             schedule_to_close_timeout=CANCEL_WINDOW,
-            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+            retry_policy=RetryPolicy(maximum_interval=timeouts.CALLER_RETRY_CAP),
         )
         raise
     return result
@@ -108,6 +110,17 @@ class CancelledCall:
     kind: CallKind
     target: str
     parent_execution_id: str = ""
+
+
+def _time_left(info: activity.Info) -> timedelta | None:
+    """How long this attempt may still wait: its own timeout, within what is left of the
+    call's whole budget after earlier attempts."""
+    left = info.start_to_close_timeout
+    if info.schedule_to_close_timeout:
+        elapsed = datetime.now(UTC) - info.scheduled_time
+        remaining = info.schedule_to_close_timeout - elapsed
+        left = remaining if left is None else min(left, remaining)
+    return left
 
 
 class CallerActivities:
@@ -162,8 +175,9 @@ class CallerActivities:
         )
         if info.heartbeat_timeout:
             callback.heartbeat_timeout.FromTimedelta(info.heartbeat_timeout)
-        if info.start_to_close_timeout:
-            callback.caller_timeout.FromTimedelta(info.start_to_close_timeout)
+        allowed = _time_left(info)
+        if allowed is not None:
+            callback.caller_timeout.FromTimedelta(allowed)
         try:
             response = await self._create(request, key, callback)
         except ApiError as exc:

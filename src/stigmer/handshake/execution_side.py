@@ -50,10 +50,11 @@ SYSTEM_ATTEMPT_TIMEOUT = timedelta(seconds=30)
 SYSTEM_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
+    maximum_interval=timedelta(seconds=10),
     non_retryable_error_types=[REFUSED],
 )
-"""Transient failures retry with capped backoff; the window (schedule-to-close) bounds them."""
+"""Transient failures retry with capped backoff (every 10 s at most, so an API that comes
+back is used within seconds); the window (schedule-to-close) bounds them."""
 MIN_FINISH_WINDOW = timedelta(minutes=15)
 """Recording an end keeps trying at least this long, even past the caller's own timeout:
 a caller that retries finds the execution and takes the end once it is recorded."""
@@ -95,7 +96,7 @@ async def run_as_execution(
     except asyncio.CancelledError:
         cancelled_here = True
         ending = endings.cancelled(execution_id, "cancelled through the API")
-    except ActivityError as exc:  # BEGIN gave up: the API stayed unreachable
+    except FailureError as exc:  # BEGIN gave up (a local activity's failure comes unwrapped)
         ending = endings.failed(execution_id, problems.from_failure(exc))
     delivery = Delivery(
         ending,
@@ -178,11 +179,12 @@ async def _finish(delivery: Delivery, plan: ExecutionPlan) -> Finished | None:
             DELIVER_CALLBACK_ACTIVITY if delivery.has_caller else FINISH_ACTIVITY,
             delivery,
             result_type=Finished,
-            start_to_close_timeout=SYSTEM_ATTEMPT_TIMEOUT,
+            # One attempt may wait out an API outage once the caller has its answer.
+            start_to_close_timeout=window,
             schedule_to_close_timeout=window,
             retry_policy=SYSTEM_RETRY,
         )
-    except ActivityError as exc:
+    except FailureError as exc:  # given up, or refused; a local activity's failure is unwrapped
         workflow.logger.warning(
             "the end of %s could not be recorded: %s", delivery.ending.execution_id, exc
         )

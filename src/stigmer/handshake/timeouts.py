@@ -21,10 +21,9 @@ from datetime import timedelta
 from stigmer.contract.limits import MAX_DEADLINE
 
 DEFAULT_CALLER_HEARTBEAT = timedelta(minutes=5)
-CALLER_ATTEMPTS = 10
-"""Attempts of a caller: a heartbeat timeout or an API that is briefly down (a restart)
-retries it, and the retry finds the same execution again."""
-CALLER_RETRY_CAP = timedelta(seconds=30)
+CALLER_RETRY_CAP = timedelta(seconds=10)
+"""A caller's attempts (an API that is down, a heartbeat timeout) retry at least this
+often until its time is up; a retry finds the same execution again."""
 
 
 def delivery_margin(deadline: timedelta) -> timedelta:
