@@ -22,6 +22,7 @@ from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError
 from stigmer.contract import problems
 from stigmer.contract.temporal import connect_temporal
+from stigmer.handshake.delivery import caller_fate
 from stigmer.resources.executions import temporal_workflow_id
 from tests.handshake.helpers import (
     Callers,
@@ -334,3 +335,40 @@ async def test_deadlines_that_cannot_run_are_refused_naming_the_field(callers: C
         assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
         assert str(refused.value).startswith("spec.agent.deadline")
     assert (await client.list_executions()).executions == []
+
+
+# ------------------------------------------------------ what NOT_FOUND means
+
+
+async def test_a_caller_answering_not_found_is_told_apart_as_told_gone_or_waiting(
+    callers: Callers,
+) -> None:
+    """NOT_FOUND from a caller's token means one of three things, and the delivery records
+    which: its activity was answered (an earlier try landed), it timed out (gone), or a
+    retried attempt is on its way (waiting: deliver again)."""
+    platform = callers.platform
+    temporal = await connect_temporal(platform.settings)
+
+    answered = await callers.start(script(output="fine"))
+    await asyncio.wait_for(callers.result(answered), WAIT)
+    call = await callers.execution_of(answered)
+    assert await caller_fate(temporal, await platform.worker.callback_token(call.id)) == "told"
+
+    await callers.agents.stop()  # nothing beats: the caller's attempts time out
+    timed_out = await callers.start(script(sleep=60), heartbeat_seconds=2, attempts=1)
+    lost = await callers.execution_of(timed_out)
+    with pytest.raises(WorkflowFailureError):
+        await asyncio.wait_for(callers.result(timed_out), WAIT)
+    assert await caller_fate(temporal, await platform.worker.callback_token(lost.id)) == "gone"
+
+    retrying = await callers.start(script(sleep=60), heartbeat_seconds=2, attempts=5)
+    first = await callers.execution_of(retrying)
+    first_token = await platform.worker.callback_token(first.id)
+
+    async def retried() -> bool:
+        return (await platform.worker.callback_token(first.id)).attempt > first_token.attempt
+
+    await eventually(retried, seconds=WAIT)
+    assert await caller_fate(temporal, first_token) == "waiting"
+    await callers.agents.start()
+    await temporal.get_workflow_handle(retrying).terminate(reason="done with it")

@@ -36,7 +36,7 @@ from stigmer.contract.names import (
 from stigmer.handshake.delivery import (
     callback_fields,
     callback_state,
-    caller_waiting,
+    caller_fate,
     report_callback,
     tell_caller,
 )
@@ -151,14 +151,16 @@ class SystemActivities:
             if newer is not None and newer.attempt != token.attempt:
                 token = newer  # a retried caller took over while we were sending
                 continue
-            if await caller_waiting(self.temporal, token):
+            fate = await caller_fate(self.temporal, token)
+            if fate == "waiting":
                 raise RetryLater(
                     f"caller attempt {token.attempt} timed out and its retry is on its way"
                 )
+            if fate == "told":  # an earlier try landed though its answer was lost
+                return callback_state(
+                    pb.CALLBACK_DELIVERED, "delivered by an earlier try whose answer was lost"
+                )
             break
-        if activity.info().attempt > 1:
-            # An earlier try went unanswered: Temporal may have taken it all the same.
-            state.detail = f"after an unanswered earlier try (it may have landed): {state.detail}"
         return state
 
     @activity.defn(name=HEARTBEAT_CALLER_ACTIVITY)
@@ -179,7 +181,7 @@ class SystemActivities:
             newer = await self._token(execution_id)
             if newer is not None and newer.attempt != token.attempt:
                 return Beat("ok")  # rotated meanwhile: the next beat uses the newer token
-            if await caller_waiting(self.temporal, token):
+            if await caller_fate(self.temporal, token) == "waiting":
                 return Beat("ok")
             log.info("caller gone", error=exc.message, **fields)
             return Beat("caller_gone", f"its caller is gone (Temporal: {exc.message})")
