@@ -38,6 +38,8 @@ from tests.support.postgres import PrivateCluster
 OUTAGE_SECONDS = 60.0
 MOMENTS = ("before create", "pending", "in progress", "at the end", "during delivery")
 PER_MOMENT = 2
+STEPS = 10
+"""Progress messages each agent in progress reports while the fault lasts."""
 RUNNER_SLOTS = 3 * PER_MOMENT
 """The agents in progress, at the end and during delivery hold every runner slot, so the
 pending calls wait for one."""
@@ -289,9 +291,11 @@ class Row:
         marks = folder / "marks"
         moments = {name: Moment(name) for name in MOMENTS}
 
-        async def call(moment: str, index: int, *, hold: str = "", pause: float = 0) -> None:
+        async def call(
+            moment: str, index: int, *, hold: str = "", pause: float = 0, **extra: float
+        ) -> None:
             output = f"{kind} {moment} {index}"
-            message = script(mark=str(marks), output=output, **_held(folder, hold))
+            message = script(mark=str(marks), output=output, **_held(folder, hold), **extra)
             tasks = [agent_task("ask", message, heartbeatTimeout=HEARTBEAT_TIMEOUT)]
             if pause:
                 tasks.insert(0, {"pause": {"wait": {"milliseconds": int(pause * 1000)}}})
@@ -299,8 +303,10 @@ class Row:
             moments[moment].workflow_ids.append(created.execution.id)
             moments[moment].outputs.append(output)
 
+        # The agents in progress report steps all through the fault: none may be lost.
+        talking = OUTAGE_SECONDS if kind == "outage" else 5.0
         for index in range(PER_MOMENT):
-            await call("in progress", index, hold="hold")
+            await call("in progress", index, hold="hold", steps=STEPS, sleep=talking)
             await call("at the end", index, hold="end")
             await call("during delivery", index, hold="deliver")
         await _until_lines(marks, 3 * PER_MOMENT)  # every runner slot is taken
@@ -327,11 +333,15 @@ class Row:
             seconds=SETTLE_SECONDS,
             agents_in_store=self._calls_so_far,
         )
+        by_workflow = dict(zip(workflow_ids, calls, strict=True))
+        for workflow_id in moments["in progress"].workflow_ids:
+            said = {m.content for m in by_workflow[workflow_id].status.messages}
+            missing = [n for n in range(1, STEPS + 1) if f"step {n} of {STEPS}" not in said]
+            assert not missing, f"progress lost through the fault: steps {missing}"
         figures = Figures(fault.part, kind, calls=len(calls))
         figures.settled_after_back = time.monotonic() - back_at
         figures.completed = sum(1 for c in calls if c.status.phase == pb.COMPLETED)
         runs = _runs(marks)
-        by_workflow = dict(zip(workflow_ids, calls, strict=True))
         for moment in every:
             figures.body_runs[moment.name] = sum(
                 runs.get(by_workflow[w].id, 0) for w in moment.workflow_ids

@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, Client
+from stigmer.contract.temporal import connect_temporal
 from tests.handshake.helpers import (
     SCRIPTED,
     agent_task,
@@ -52,24 +53,17 @@ async def run_calls(observed: Observed, client: Client) -> dict[str, str]:
             break  # a watcher hanging up before the end
     await client.cancel(slow_call.id, reason="test")
     await client.wait(slow.execution.id)
-    ok_call = await one_child(client, ok.execution.id)
-    # A caller that is gone: the token of a call that has finished, handed over again.
-    finished = await worker.callback_token(ok_call.id)
-    gone = await worker.run_agent(
-        "scripted",
-        script(output="too late"),
-        idempotency_key="metrics-gone",
-        callback=pb.CallbackRef(
-            task_token=finished.task_token,
-            workflow_id=finished.workflow_id,
-            run_id=finished.run_id,
-            activity_id=finished.activity_id,
-            attempt=finished.attempt,
-        ),
+    # A caller that is gone: its workflow terminated while the agent works.
+    quick = {"heartbeatTimeout": {"seconds": 3}}
+    orphaned = await client.run_workflow(
+        document=document(agent_task("orphaned", script(sleep=60), **quick))
     )
-    assert (await client.wait(gone.execution.id)).status.callback.outcome == (
-        pb.CALLBACK_CALLER_GONE
+    gone_call = await one_child(client, orphaned.execution.id)
+    temporal = await connect_temporal(observed.platform.settings)
+    await temporal.get_workflow_handle(orphaned.execution.status.temporal_workflow_id).terminate(
+        reason="test"
     )
+    assert (await client.wait(gone_call.id)).status.callback.outcome == pb.CALLBACK_CALLER_GONE
     refused = await worker.run_agent(
         "scripted",
         script(output="x"),
@@ -113,7 +107,7 @@ async def test_each_ending_is_counted_on_the_endpoint(observed: Observed) -> Non
     assert added("stigmer_api_requests_total", method="Watch", code="CANCELLED") >= 1
     assert added("stigmer_api_requests_total", method="Watch", code="UNKNOWN") == 0
     # Gauges of stored state: this platform's store alone.
-    assert value(after, "stigmer_executions", kind="agent", phase="COMPLETED") == 3
+    assert value(after, "stigmer_executions", kind="agent", phase="COMPLETED") == 2
     assert value(after, "stigmer_executions", kind="agent", phase="FAILED") == 1
     assert value(after, "stigmer_executions", kind="workflow", phase="FAILED") == 2
     assert value(after, "stigmer_pending_calls", kind="agent") == 0

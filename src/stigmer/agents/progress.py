@@ -4,9 +4,10 @@ Reports are queued and sent in order by one background sender, batched into a si
 report when several are waiting, so the agent never waits on the API and a slow or
 unreachable API never fails the agent. The sender retries with capped backoff; while the
 API stays unreachable it keeps at most `MAX_QUEUED` messages, dropping the oldest, and
-the next report that gets through says how many were dropped. Reports carry the runner's
-attempt: once a newer attempt has taken over, the API refuses them and this attempt
-learns it is superseded.
+the next report that gets through says how many were dropped. What is still unsent when
+the agent ends goes back with its result (`close`), to be recorded with its end: an
+outage loses no message. Reports carry the runner's attempt: once a newer attempt has
+taken over, the API refuses them and this attempt learns it is superseded.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextlib
 import json
 from collections import deque
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -31,6 +33,8 @@ log = structlog.get_logger("stigmer.agents")
 TODO_STATUSES = ("pending", "in_progress", "completed")
 MAX_QUEUED = 1000
 """Messages kept while the API is unreachable; older ones are dropped past this."""
+LEFTOVER_BYTES = 512 * 1024
+"""Unsent messages carried with the result at most: a result travels through Temporal."""
 RETRY_FIRST, RETRY_CAP = 0.5, 5.0
 
 
@@ -46,6 +50,8 @@ class Reporter:
         self.fenced = asyncio.Event()
         """Set once the API takes no more reports of this attempt (superseded, or ended)."""
         self._waiting = _Batch()
+        self._in_flight = _Batch()
+        """The batch being sent: still owed until the API has it."""
         self._refused = 0
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -87,8 +93,8 @@ class Reporter:
     def start(self) -> None:
         self._sender = asyncio.create_task(self._send_loop(), name="progress")
 
-    async def close(self, seconds: float) -> list[str]:
-        """Send what is queued within `seconds`, then stop; notes on what could not be sent."""
+    async def close(self, seconds: float) -> Leftover:
+        """Send what is queued within `seconds`, then stop; what was left unsent."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._idle.wait()
@@ -96,16 +102,28 @@ class Reporter:
             self._sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender
-        notes: list[str] = []
-        unsent = len(self._waiting.messages) + self._waiting.dropped
-        if unsent and not self.fenced.is_set():
+        left = self._in_flight.followed_by(self._waiting)
+        self._in_flight = self._waiting = _Batch()
+        if self.fenced.is_set():
+            return Leftover([], None)
+        messages = list(left.messages)
+        size = sum(message.ByteSize() for message in messages)
+        while messages and size > LEFTOVER_BYTES:
+            size -= messages.pop(0).ByteSize()
+            left.dropped += 1
+        notes = []
+        if left.dropped:
             notes.append(
-                f"{unsent} progress message(s) could not be recorded while the API "
+                f"{left.dropped} progress message(s) could not be recorded while the API "
                 "was unreachable and were dropped"
             )
         if self._refused:
             notes.append(f"{self._refused} progress report(s) were refused by the API and dropped")
-        return notes
+        for text in notes:
+            note = pb.AgentMessage(role="system", content=text)
+            note.at.GetCurrentTime()
+            messages.append(note)
+        return Leftover(messages, left.todos)
 
     def _queued(self) -> None:
         if self.fenced.is_set():
@@ -123,7 +141,8 @@ class Reporter:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            batch, self._waiting = self._waiting, _Batch()
+            batch = self._in_flight = self._waiting
+            self._waiting = _Batch()
             try:
                 await self.api.report_progress(batch.report(self.execution_id, self.attempt))
             except (ApiUnreachable, ApiError) as exc:
@@ -134,6 +153,7 @@ class Reporter:
                     continue
                 if isinstance(exc, ApiUnreachable) or exc.code in _TRANSIENT:
                     self._waiting = batch.followed_by(self._waiting)
+                    self._in_flight = _Batch()
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, RETRY_CAP)
                     continue
@@ -141,7 +161,16 @@ class Reporter:
                     "progress report refused", execution_id=self.execution_id, error=str(exc)
                 )
                 self._refused += 1
+            self._in_flight = _Batch()
             delay = RETRY_FIRST
+
+
+@dataclass
+class Leftover:
+    """What a run could not send before it ended: recorded with its end instead."""
+
+    messages: list[pb.AgentMessage]
+    todos: list[pb.Todo] | None
 
 
 class _Batch:

@@ -55,8 +55,9 @@ log = structlog.get_logger("stigmer.agents")
 Entrypoint = Callable[[str, AgentContext], Awaitable[str | dict[str, Any]]]
 T = TypeVar("T")
 HEARTBEAT_EVERY = RUNNER_HEARTBEAT_TIMEOUT.total_seconds() / 4
-FLUSH_SECONDS = 10.0
-"""How long a finished agent waits for its last progress reports to be sent."""
+FLUSH_SECONDS = 2.0
+"""How long a finished agent waits for its last progress reports to be sent; what is
+still unsent then goes with its result."""
 API_RETRY_CAP = 10.0
 FINAL_CODES = frozenset(
     {
@@ -123,13 +124,15 @@ class RunnerActivities:
         except BaseException:
             await reporter.close(FLUSH_SECONDS)  # the last steps before a failure still show
             raise
+        left = await reporter.close(FLUSH_SECONDS)
         result = AgentResult(
             attempt,
             output=output,
             structured=structured,
             has_structured=has_structured,
             usage=_usage(reporter.usage_total),
-            notes=await reporter.close(FLUSH_SECONDS),
+            messages=[_json(message) for message in left.messages],
+            todos=None if left.todos is None else [_json(todo) for todo in left.todos],
         )
         return await self._by_reference_if_large(execution_id, result)
 
@@ -224,6 +227,11 @@ async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
                 raise errors.runtime("Agent run refused by the API", str(exc)) from None
         await asyncio.sleep(delay)
         delay = min(delay * 2, API_RETRY_CAP)
+
+
+def _json(message: pb.AgentMessage | pb.Todo) -> dict[str, Any]:
+    found: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
+    return found
 
 
 def _usage(usage: pb.Usage | None) -> dict[str, int] | None:

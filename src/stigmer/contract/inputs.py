@@ -33,8 +33,11 @@ class AgentResult:
     result_ref: str = ""
     """Set when the result was over the size budget and stored apart (PutResult)."""
     usage: dict[str, int] | None = None
-    notes: list[str] = field(default_factory=list)
-    """System notes about the run, recorded with its end (progress reports dropped, say)."""
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    """Progress the run could not send before it ended, and system notes about it (as
+    AgentMessage JSON): recorded with the end, so no message is lost to an outage."""
+    todos: list[dict[str, str]] | None = None
+    """The last todo list, when it could not be sent before the end."""
 
 
 @dataclass
@@ -52,7 +55,8 @@ class Ending:
     has_structured: bool = False
     result_ref: str = ""
     usage: dict[str, int] | None = None
-    notes: list[str] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    todos: list[dict[str, str]] | None = None
     attempt: int = 0
     recorded: bool = False
     """True once the API has it; the workflow then returns it without its result."""

@@ -21,7 +21,8 @@ def completed(execution_id: str, result: AgentResult) -> Ending:
         has_structured=result.has_structured,
         result_ref=result.result_ref,
         usage=result.usage,
-        notes=list(result.notes),
+        messages=list(result.messages),
+        todos=result.todos,
         attempt=result.attempt,
     )
 
@@ -56,7 +57,13 @@ def problem_of(ending: Ending) -> problems.Problem:
 def kept(ending: Ending) -> Ending:
     """The ending a workflow returns once the API has it: without the result it recorded."""
     return replace(
-        ending, output="", structured=None, has_structured=False, notes=[], recorded=True
+        ending,
+        output="",
+        structured=None,
+        has_structured=False,
+        messages=[],
+        todos=None,
+        recorded=True,
     )
 
 
@@ -77,6 +84,10 @@ def report_of(ending: Ending) -> pb.EndingReport:
         json_format.ParseDict(ending.structured, report.structured)
     if ending.usage:
         report.usage.CopyFrom(pb.Usage(**ending.usage))
-    for text in ending.notes:
-        report.notes.add(role="system", content=text)
+    for message in ending.messages:
+        json_format.ParseDict(message, report.messages.add())
+    if ending.todos is not None:
+        for todo in ending.todos:
+            json_format.ParseDict(todo, report.todos.add())
+        report.replace_todos = True
     return report

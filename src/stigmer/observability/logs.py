@@ -25,16 +25,47 @@ def redact_tokens(
     return event_dict
 
 
+class _LineHandler(logging.StreamHandler[TextIO]):
+    """Formats a record before taking the stream's lock, and holds the lock only to write.
+
+    Workflow code logs too, on the SDK's workflow threads, which must not wait: a thread
+    that blocks for two seconds is failed as deadlocked. A stream handler formats while
+    holding its lock, so one long record (a traceback, on a loaded machine) would hold up
+    every workflow that logs meanwhile.
+    """
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        if not self.filter(record):
+            return False
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return True
+        with self.lock:  # type: ignore[union-attr]
+            try:
+                self.stream.write(line)
+                self.flush()
+            except Exception:
+                self.handleError(record)
+        return True
+
+
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """Route structlog and the standard library's logging to stderr (or `stream`)."""
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
+    out = stream or sys.stderr
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if settings.log_format == "json"
         else structlog.dev.ConsoleRenderer(
-            colors=sys.stderr.isatty(),
-            # Locals of a frame can hold a task token or a secret: never print them.
-            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False),
+            colors=out.isatty(),
+            # Locals of a frame can hold a task token or a secret: never print them. A
+            # boxed, highlighted traceback is for a person at a terminal; in a file it
+            # only costs time.
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False)
+            if out.isatty()
+            else structlog.dev.plain_traceback,
         )
     )
     shared: list[structlog.types.Processor] = [
@@ -49,7 +80,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=False,  # reconfiguring (tests, embedding) must take effect
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = _LineHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

@@ -102,7 +102,10 @@ def end(status: pb.ExecutionStatus, report: pb.EndingReport) -> bool:
         status.error.CopyFrom(report.error)
     if report.HasField("usage"):
         status.usage.CopyFrom(report.usage)
-    _append_messages(status, report.notes, stamp)
+    _append_messages(status, report.messages, stamp)
+    if report.replace_todos:
+        del status.todos[:]
+        status.todos.extend(report.todos)
     return True
 
 

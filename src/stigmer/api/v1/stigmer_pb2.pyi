@@ -1516,8 +1516,10 @@ class EndingReport(_message.Message):
     ERROR_FIELD_NUMBER: _builtins.int
     RESULT_REF_FIELD_NUMBER: _builtins.int
     USAGE_FIELD_NUMBER: _builtins.int
-    NOTES_FIELD_NUMBER: _builtins.int
+    MESSAGES_FIELD_NUMBER: _builtins.int
     ATTEMPT_FIELD_NUMBER: _builtins.int
+    TODOS_FIELD_NUMBER: _builtins.int
+    REPLACE_TODOS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     phase: Global___Phase.ValueType
     """COMPLETED, FAILED or CANCELLED"""
@@ -1525,6 +1527,7 @@ class EndingReport(_message.Message):
     result_ref: _builtins.str
     """set when the result was stored apart with PutResult"""
     attempt: _builtins.int
+    replace_todos: _builtins.bool
     @_builtins.property
     def structured(self) -> _struct_pb2.Value: ...
     @_builtins.property
@@ -1532,9 +1535,13 @@ class EndingReport(_message.Message):
     @_builtins.property
     def usage(self) -> Global___Usage: ...
     @_builtins.property
-    def notes(self) -> _containers.RepeatedCompositeFieldContainer[Global___AgentMessage]:
-        """system notes recorded with the end"""
+    def messages(self) -> _containers.RepeatedCompositeFieldContainer[Global___AgentMessage]:
+        """Progress recorded with the end: the last messages the run could not send while it
+        ran, and system notes about the end (what was dropped, say).
+        """
 
+    @_builtins.property
+    def todos(self) -> _containers.RepeatedCompositeFieldContainer[Global___Todo]: ...
     def __init__(
         self,
         *,
@@ -1545,12 +1552,14 @@ class EndingReport(_message.Message):
         error: Global___ExecutionError | None = ...,
         result_ref: _builtins.str = ...,
         usage: Global___Usage | None = ...,
-        notes: _abc.Iterable[Global___AgentMessage] | None = ...,
+        messages: _abc.Iterable[Global___AgentMessage] | None = ...,
         attempt: _builtins.int = ...,
+        todos: _abc.Iterable[Global___Todo] | None = ...,
+        replace_todos: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "structured", b"structured", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "error", b"error", "id", b"id", "notes", b"notes", "output", b"output", "phase", b"phase", "result_ref", b"result_ref", "structured", b"structured", "usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempt", b"attempt", "error", b"error", "id", b"id", "messages", b"messages", "output", b"output", "phase", b"phase", "replace_todos", b"replace_todos", "result_ref", b"result_ref", "structured", b"structured", "todos", b"todos", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
