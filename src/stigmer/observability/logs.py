@@ -9,6 +9,7 @@ from typing import TextIO
 
 import structlog
 
+from stigmer import redaction
 from stigmer.config import Settings
 from stigmer.observability.runtime import install_runtime
 
@@ -22,6 +23,20 @@ def redact_tokens(
     for key, value in event_dict.items():
         if isinstance(value, str) and ("TaskToken(" in value or "task_token=" in value):
             event_dict[key] = _TOKEN.sub("<redacted>", value)
+    return event_dict
+
+
+def redact_secrets(
+    _logger: object, _method: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """Replace the secrets of the call being made (`stigmer.redaction.active`), whoever
+    writes the line: a library logging the URL it requests sees the secret in it."""
+    redactor = redaction.current()
+    if redactor is None or not redactor.values:
+        return event_dict
+    for key, value in event_dict.items():
+        if isinstance(value, str | list | dict):
+            event_dict[key] = redactor.data(value)
     return event_dict
 
 
@@ -42,6 +57,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_tokens,
+        redact_secrets,
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
