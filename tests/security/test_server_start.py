@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from stigmer.local.embedded import EmbeddedTemporal, free_port
@@ -88,21 +89,33 @@ def test_off_loopback_plaintext_needs_the_explicit_opt_in(tmp_path: Path) -> Non
         assert "would serve plaintext on 0.0.0.0" in said and "--allow-plaintext" in said
 
 
-async def test_with_the_opt_in_it_starts_and_serves_plaintext(
+async def test_with_the_opt_in_it_starts_and_serves_plaintext_and_metrics_stay_local(
     tmp_path: Path, temporal_server: EmbeddedTemporal, processes: list[PartProcess]
 ) -> None:
-    argv = server(tmp_path / "data", "--no-workers", "--temporal-address", temporal_server.address)
+    metrics = free_port("0.0.0.0")
+    argv = server(
+        tmp_path / "data",
+        *("--no-workers", "--temporal-address", temporal_server.address),
+        *("--metrics-port", str(metrics)),
+    )
     port = argv[argv.index("--port") + 1]
     env = environment(STIGMER_API_TOKEN=USER_TOKEN, STIGMER_ALLOW_PLAINTEXT="true")
     part = PartProcess("server", argv[1:], env, tmp_path / "server.log")
     processes.append(part)
     part.start()
     await part.wait_for_line("Data ", WAIT)
-    address = f"{outside_host() or '127.0.0.1'}:{port}"
+    host = outside_host()
+    address = f"{host or '127.0.0.1'}:{port}"
     listed = cli(address, "--token", USER_TOKEN, "--allow-plaintext", "list", "-o", "json")
     assert listed.returncode == 0, listed.stderr
     anonymous = cli(address, "--allow-plaintext", "list")
     assert anonymous.returncode != 0 and "bearer token" in anonymous.stderr
+    # The API is public, its metrics are not (no --metrics-host was given).
+    async with httpx.AsyncClient(timeout=WAIT) as http:
+        assert (await http.get(f"http://127.0.0.1:{metrics}/metrics")).status_code == 200
+        if host is not None:
+            with pytest.raises(httpx.ConnectError):
+                await http.get(f"http://{host}:{metrics}/metrics")
 
 
 async def test_with_a_certificate_it_serves_tls_and_clients_trust_it_with_tls_ca(

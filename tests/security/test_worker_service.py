@@ -5,6 +5,7 @@ client tried, on a default server (loopback, no user token) and off loopback."""
 from __future__ import annotations
 
 import asyncio
+import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,13 @@ async def test_a_client_cannot_forge_the_end_of_a_running_call(
     assert output_of(finished)["output"] == OWN_WORDS
     assert answered.status.output == OWN_WORDS
     assert answered.status.callback.outcome == pb.CALLBACK_DELIVERED
+
+
+def test_the_worker_credential_is_random_and_readable_by_its_owner_only(
+    default_served: ServedPlatform, public_served: ServedPlatform
+) -> None:
+    for platform in (default_served, public_served):
+        credential = platform.data_dir / "worker-token"
+        assert stat.S_IMODE(credential.stat().st_mode) == 0o600
+        assert len(platform.worker_credential()) >= 32
+    assert default_served.worker_credential() != public_served.worker_credential()
