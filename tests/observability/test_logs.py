@@ -36,8 +36,15 @@ def test_the_secrets_of_the_call_being_made_are_redacted_from_every_line(
             "HTTP Request: GET http://127.0.0.1/x?key=sk-live+key%2F42 HTTP/1.1 200 OK"
         )
         structlog.get_logger("stigmer.test").info("calling", url="http://h/sk-live key/42")
+        try:
+            raise ValueError("refused http://h/sk-live key/42")
+        except ValueError:
+            logging.getLogger("mcp").exception("the call broke")
+            structlog.get_logger("stigmer.test").exception("the call broke too")
     logging.getLogger("httpx").info("after the call: sk-live key/42 is no longer known")
     written = json_logs.getvalue()
     assert "GET http://127.0.0.1/x?key=*** HTTP/1.1" in written
     assert '"url": "http://h/***"' in written
+    assert written.count("ValueError: refused http://h/***") == 2
     assert "sk-live+key" not in written and "sk-live key/42 is no longer known" in written
+    assert written.count("sk-live key/42") == 1

@@ -30,10 +30,13 @@ def redact_secrets(
     _logger: object, _method: str, event_dict: structlog.types.EventDict
 ) -> structlog.types.EventDict:
     """Replace the secrets of the call being made (`stigmer.redaction.active`), whoever
-    writes the line: a library logging the URL it requests sees the secret in it."""
+    writes the line: a library logging the URL it requests sees the secret in it. An
+    exception logged meanwhile is written out here, as plain text, to be redacted too."""
     redactor = redaction.current()
     if redactor is None or not redactor.values:
         return event_dict
+    if event_dict.get("exc_info"):
+        event_dict = structlog.processors.format_exc_info(_logger, _method, event_dict)
     for key, value in event_dict.items():
         if isinstance(value, str | list | dict):
             event_dict[key] = redactor.data(value)
