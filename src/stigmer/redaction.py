@@ -82,7 +82,10 @@ class Redactor:
         return value
 
     def data(self, value: Any) -> Any:
-        """A copy of JSON-like data with secrets replaced in every string, keys included."""
+        """A copy of JSON-like data with secrets replaced in every string, keys included
+        (the data itself when there is nothing to replace, as for most calls)."""
+        if not self.values:
+            return value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, Mapping):

@@ -122,6 +122,7 @@ async def test_a_secret_a_token_and_the_worker_credential_are_nowhere(
 
     assert leaked(API_KEY, records) == []
     assert leaked(platform.worker_credential(), records) == []
+    assert platform.user_token and leaked(platform.user_token, records) == []
     for token in tokens:
         assert leaked(token, records) == []
 
