@@ -45,8 +45,8 @@ async def test_a_secret_is_used_but_never_recorded(
 
     assert standin.requests[0].headers["authorization"] == f"Bearer {KEY}"  # it was used
     assert finished.status.phase == pb.COMPLETED, finished.status.error
-    assert call.status.output == "done; the key was [redacted]"
-    assert call.status.todos[0].content == "keep [redacted] safe"
+    assert call.status.output == "done; the key was ***"
+    assert call.status.todos[0].content == "keep *** safe"
 
     records = {
         "workflow execution": json_format.MessageToJson(finished),

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from stigmer.agents.secrets import EnvironmentSecrets, MissingSecret, Redactor, Resolver
+from stigmer.agents.secrets import EnvironmentSecrets, MissingSecret, Resolver
+from stigmer.redaction import Redactor
 from stigmer.resources.agent import AgentSpec, SecretRef
 from stigmer.resources.definitions import agent_spec_errors
 
@@ -87,10 +88,10 @@ def test_secrets_resolve_from_the_environment_and_are_redacted() -> None:
         "A": "sk-live-123",
         "B": "plain",
     }
-    assert redactor.text("key sk-live-123!") == "key [redacted]!"
+    assert redactor.text("key sk-live-123!") == "key ***!"
     assert redactor.data({"k": ["sk-live-123"], "sk-live-123": 1}) == {
-        "k": ["[redacted]"],
-        "[redacted]": 1,
+        "k": ["***"],
+        "***": 1,
     }
     with pytest.raises(MissingSecret, match="STIGMER_SECRET_SEARCH_TOKEN"):
         resolver.check(spec.secret_names())

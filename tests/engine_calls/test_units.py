@@ -13,6 +13,7 @@ from stigmer.engine.outbound.resources import local_path
 from stigmer.engine.outbound.secrets import SecretSource, names_read
 from stigmer.engine.outbound.web import expand
 from stigmer.local.embedded import free_port
+from stigmer.redaction import Redactor
 from tests.support.listening import until_listening
 
 
@@ -40,12 +41,18 @@ def test_secret_names_and_sources(tmp_path: Path) -> None:
         "api-key",
         "other",
     ]
-    (tmp_path / "secrets.yaml").write_text("db: {user: u, password: p}\napi-key: from-file\n")
-    source = SecretSource(tmp_path, {"STIGMER_SECRET_API_KEY": '{"k": 1}'})
-    found = source.lookup(["db", "api-key"], ["db", "api-key"], instance="/do/0/t")
-    assert found == {"db": {"user": "u", "password": "p"}, "api-key": {"k": 1}}
+    (tmp_path / "secrets.yaml").write_text(
+        "db: {user: user-1, password: pass-2}\napi-key: from-file\n"
+    )
+    source = SecretSource(tmp_path, {"STIGMER_SECRET_API_KEY": '{"k": 1234}'})
+    redactor = Redactor()
+    found = source.lookup(
+        ["db", "api-key"], ["db", "api-key"], instance="/do/0/t", redactor=redactor
+    )
+    assert found == {"db": {"user": "user-1", "password": "pass-2"}, "api-key": {"k": 1234}}
+    assert redactor.text("user-1 pass-2 1234 from-file") == "*** *** *** from-file"
     with pytest.raises(Fault) as fault:
-        source.lookup(["db"], [], instance="/do/0/t")
+        source.lookup(["db"], [], instance="/do/0/t", redactor=redactor)
     assert fault.value.problem.status == 403
 
 

@@ -1,4 +1,5 @@
-"""The whole token is a credential: no API response and no log line ever holds it."""
+"""The whole token is a credential: no answer a client gets and no log line ever holds it
+(only a worker, with the worker credential, reads it back)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def encodings(token: bytes) -> list[str]:
     return [form for form in forms if len(form) >= 16]
 
 
-async def test_no_response_or_log_line_holds_a_whole_token(
+async def test_no_client_answer_or_log_line_holds_a_whole_token(
     platform: Platform, json_logs: io.StringIO
 ) -> None:
     client = platform.client

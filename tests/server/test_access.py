@@ -12,35 +12,17 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, Client
-from stigmer.config import Settings, load_settings
-from stigmer.local.embedded import free_ports
+from stigmer.config import Settings
 from stigmer.server.app import AccessError, ApiServer
-from tests.server.test_api import SCRIPTED, WAIT, failure, list_services
-
-TOKEN = "s3cret-api-token"
-
-
-def api_settings(data_dir: Path, **extra: object) -> Settings:
-    """An API of its own; Temporal at a loopback port nothing listens on."""
-    port, unreachable = free_ports(2)
-    values: dict[str, object] = {
-        "data_dir": data_dir,
-        "port": port,
-        "address": f"127.0.0.1:{port}",
-        "temporal_address": f"127.0.0.1:{unreachable}",
-        "metrics_port": 0,
-    }
-    values.update(extra)
-    return load_settings(**values)
-
-
-async def running(settings: Settings) -> AsyncIterator[ApiServer]:
-    server = ApiServer(settings)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
+from tests.server.helpers import (
+    SCRIPTED,
+    TOKEN,
+    WAIT,
+    api_settings,
+    failure,
+    list_services,
+    running,
+)
 
 
 @pytest.fixture

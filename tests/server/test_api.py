@@ -1,42 +1,28 @@
 """The API over a real platform: gRPC codes that name what is wrong, health, reflection,
-and the callback token that goes in but never comes out."""
+and the callback token that goes in and comes out to the platform's workers only."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
-from collections.abc import Awaitable
 
 import grpc
 import pytest
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
 from stigmer.client import ApiError, ApiUnreachable, Client, WorkerClient
 from stigmer.local.embedded import free_port
 from tests.conftest import Platform
+from tests.server.helpers import SCRIPTED, WAIT, failure, list_services
 
 pytestmark = pytest.mark.temporal
 
-SCRIPTED = {"entrypoint": "stigmer.agents.scripted:agent"}
 FAKE_TOKEN = b"RECOGNIZABLE-FAKE-TASK-TOKEN-" + bytes(range(256))
-WAIT = 60
-
-
-async def failure(call: Awaitable[object]) -> tuple[grpc.StatusCode, str]:
-    """The status code and message a call through the Client or a raw stub fails with."""
-    try:
-        await asyncio.wait_for(call, WAIT)
-    except ApiError as exc:
-        return exc.code, str(exc)
-    except grpc.aio.AioRpcError as exc:
-        return exc.code(), exc.details() or ""
-    raise AssertionError("the call succeeded")
 
 
 def token_forms() -> list[bytes]:
@@ -66,16 +52,6 @@ async def test_health_answers_serving_for_every_service(platform: Platform) -> N
         for service in ("", "stigmer.v1.DefinitionService", "stigmer.v1.ExecutionService"):
             answer = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
             assert answer.status == health_pb2.HealthCheckResponse.SERVING
-
-
-async def list_services(address: str, metadata: tuple[tuple[str, str], ...] = ()) -> set[str]:
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
-        request = reflection_pb2.ServerReflectionRequest(list_services="")
-        call = stub.ServerReflectionInfo(iter([request]), metadata=metadata, timeout=5)
-        async for answer in call:
-            return {service.name for service in answer.list_services_response.service}
-    return set()
 
 
 async def test_reflection_lists_the_services(platform: Platform) -> None:
@@ -203,7 +179,7 @@ async def test_unknown_execution_is_not_found(platform: Platform) -> None:
     assert caught.value.code == grpc.StatusCode.NOT_FOUND
 
 
-async def test_the_callback_token_is_never_returned(
+async def test_the_callback_token_reaches_workers_only_never_a_client_or_a_log(
     platform: Platform, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """Only the platform's workers hand a token over, and only they read it back; no

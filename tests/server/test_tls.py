@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,22 +10,8 @@ import pytest
 
 from stigmer.client import ApiError, ApiUnreachable, Client
 from stigmer.config import Settings
-from tests.server.test_access import TOKEN, api_settings, running
-
-
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 made by openssl, as an operator would make one."""
-    cert, key = folder / "api.pem", folder / "api.key"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    return cert, key
+from tests.server.helpers import TOKEN, api_settings, running
+from tests.support.tls import self_signed
 
 
 @pytest.fixture

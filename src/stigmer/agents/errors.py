@@ -12,9 +12,9 @@ from dataclasses import replace
 
 from temporalio.exceptions import ApplicationError
 
-from stigmer.agents.secrets import Redactor
 from stigmer.contract import problems
 from stigmer.contract.problems import Fault, Problem
+from stigmer.redaction import Redactor
 
 
 def failure(type: str, status: int, title: str, detail: str) -> Fault:

@@ -24,9 +24,9 @@ import grpc
 import structlog
 from google.protobuf import json_format
 
-from stigmer.agents.secrets import Redactor
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, ApiUnreachable, WorkerClient
+from stigmer.redaction import Redactor
 
 log = structlog.get_logger("stigmer.agents")
 

@@ -34,19 +34,14 @@ from temporalio import activity
 from stigmer.agents import errors
 from stigmer.agents.context import AgentContext
 from stigmer.agents.progress import Reporter
-from stigmer.agents.secrets import (
-    EnvironmentSecrets,
-    MissingSecret,
-    Redactor,
-    Resolver,
-    SecretSource,
-)
+from stigmer.agents.secrets import EnvironmentSecrets, MissingSecret, Resolver, SecretSource
 from stigmer.agents.workflow import RUNNER_HEARTBEAT_TIMEOUT
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, ApiUnreachable, WorkerClient
 from stigmer.contract.inputs import AgentResult
 from stigmer.contract.names import RUN_AGENT_ACTIVITY
 from stigmer.contract.problems import Fault
+from stigmer.redaction import Redactor, active
 from stigmer.resources.agent import AgentSpec
 from stigmer.resources.values import to_json
 
@@ -95,7 +90,8 @@ class RunnerActivities:
         redactor = Redactor()
         beating = asyncio.create_task(_heartbeat())
         try:
-            return await self._attempt(execution_id, attempt, redactor)
+            with active(redactor):  # log lines of the run, libraries' included
+                return await self._attempt(execution_id, attempt, redactor)
         except asyncio.CancelledError:
             log.info("agent cancelled", execution_id=execution_id)
             raise

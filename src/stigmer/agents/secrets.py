@@ -4,7 +4,8 @@ A definition names a secret (`{secretRef: NAME}`); the runner's secret source gi
 value. The default source is the runner's environment: `STIGMER_SECRET_<NAME>`, with the
 name upper-cased and `-` and `.` turned into `_` (`openai-key` -> `STIGMER_SECRET_OPENAI_KEY`).
 Values exist only in the runner's memory for the length of a run: everything the run
-reports (messages, todos, output, errors, log lines) goes through a Redactor first.
+reports (messages, todos, output, errors, log lines) goes through a `stigmer.redaction`
+Redactor first.
 """
 
 from __future__ import annotations
@@ -12,15 +13,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
+from stigmer.redaction import Redactor
 from stigmer.resources.agent import EnvValue, SecretRef
 
 SECRET_PREFIX = "STIGMER_SECRET_"
-REDACTED = "[redacted]"
-MIN_REDACTED_LENGTH = 4
-"""Shorter values would redact ordinary words; a secret that short protects nothing."""
 
 
 class SecretSource(Protocol):
@@ -49,35 +47,6 @@ class MissingSecret(LookupError):
         super().__init__(
             f"secret {name!r} is not set; give the runner {environment_variable(name)}"
         )
-
-
-@dataclass
-class Redactor:
-    """Replaces every known secret value in text and JSON-like data."""
-
-    values: list[str] = field(default_factory=list)
-
-    def add(self, value: str) -> None:
-        if len(value) >= MIN_REDACTED_LENGTH and value not in self.values:
-            # Longest first, so a secret containing another is replaced whole.
-            self.values.append(value)
-            self.values.sort(key=len, reverse=True)
-
-    def text(self, value: str) -> str:
-        for secret in self.values:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
-
-    def data(self, value: Any) -> Any:
-        """A copy of JSON-like data with secrets replaced in every string, keys included."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, Mapping):
-            return {self.text(str(k)): self.data(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.data(item) for item in value]
-        return value
 
 
 class Resolver:

@@ -9,6 +9,7 @@ from typing import TextIO
 
 import structlog
 
+from stigmer import redaction
 from stigmer.config import Settings
 from stigmer.observability.runtime import install_runtime
 
@@ -51,6 +52,23 @@ class _LineHandler(logging.StreamHandler[TextIO]):
         return True
 
 
+def redact_secrets(
+    _logger: object, _method: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """Replace the secrets of the call being made (`stigmer.redaction.active`), whoever
+    writes the line: a library logging the URL it requests sees the secret in it. An
+    exception logged meanwhile is written out here, as plain text, to be redacted too."""
+    redactor = redaction.current()
+    if redactor is None or not redactor.values:
+        return event_dict
+    if event_dict.get("exc_info"):
+        event_dict = structlog.processors.format_exc_info(_logger, _method, event_dict)
+    for key, value in event_dict.items():
+        if isinstance(value, str | list | dict):
+            event_dict[key] = redactor.data(value)
+    return event_dict
+
+
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """Route structlog and the standard library's logging to stderr (or `stream`)."""
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
@@ -73,6 +91,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         redact_tokens,
+        redact_secrets,
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -1,8 +1,9 @@
 """The database a store runs on: its engine, its sessions and how writes are taken in turn.
 
 SQLite (WAL) by default, PostgreSQL by URL, on one SQLAlchemy async code path. Parameter
-values never appear in error text (`hide_parameters`): a failed write must not carry a
-task token or a secret into a log line or an API answer.
+values never appear in error text (`hide_parameters`, and `error_text` for what drivers
+quote themselves): a failed write must not carry a task token or a secret into a log line
+or an API answer.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from stigmer.store import migrate
+from stigmer.store.error_text import hide_values
 
 MAX_WRITE_ATTEMPTS = 100
 """Optimistic writes that lost a race are re-run this often, then give up with Conflict."""
@@ -89,6 +91,7 @@ class Database:
         # A pre-ping finds server connections dropped while idle; a SQLite file has
         # none to drop, and the ping would cost a round trip to its thread per session.
         engine = create_async_engine(url, pool_pre_ping=file is None, hide_parameters=True)
+        hide_values(engine)
         if file is not None:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         await migrate.upgrade(engine)

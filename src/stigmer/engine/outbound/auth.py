@@ -6,7 +6,8 @@ secret-based policies (`basic: {use: SECRET}`, the secret holding `username` and
 `password`, or `token` for bearer, or the whole `oauth2` policy), are resolved by the
 activity (`credentials`). OAuth2 and OpenID Connect get an access token from the
 authority (OIDC finds its token endpoint by discovery) for each call, and send it as a
-bearer token; a refused token request is the DSL `authentication` error.
+bearer token; a refused token request is the DSL `authentication` error. Every credential
+a call sends is added to the call's redactor, so an answer that echoes it is redacted.
 """
 
 from __future__ import annotations
@@ -72,16 +73,21 @@ async def credentials(policy: dict[str, Any] | None, request: Request) -> Creden
                 f"secret {settings['use']!r} must be an object with the {scheme} properties",
             )
         settings = secret
+    username = password = ""
     if scheme == "bearer":
-        return Credentials(header=f"Bearer {_field(settings, 'token', request)}")
-    if scheme in ("oauth2", "oidc"):
-        return Credentials(header=f"Bearer {await _access_token(scheme, settings, request)}")
-    username = _field(settings, "username", request)
-    password = _field(settings, "password", request)
+        token = _field(settings, "token", request)
+    elif scheme in ("oauth2", "oidc"):
+        token = await _access_token(scheme, settings, request)
+    else:
+        username = _field(settings, "username", request)
+        password = _field(settings, "password", request)
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    # What is sent is a credential, wherever it came from: an answer echoing it is redacted.
+    for credential in (token, password):
+        request.redactor.add(credential)
     if scheme == "digest":
         return Credentials(digest=(username, password))
-    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-    return Credentials(header=f"Basic {token}")
+    return Credentials(header=f"{'Basic' if scheme == 'basic' else 'Bearer'} {token}")
 
 
 def _field(settings: Any, key: str, request: Request) -> str:
@@ -134,7 +140,7 @@ async def _access_token(scheme: str, settings: Any, request: Request) -> str:
         raise request.fault(
             AUTHENTICATION,
             f"the {scheme} authority refused a token ({response.status_code}): "
-            f"{reason or response.text[:200]}",
+            f"{reason or request.redactor.text(response.text)[:200]}",
         )
     return token
 

@@ -67,7 +67,7 @@ async def run(
     stdout = out.decode("utf-8", errors="replace")
     stderr = err.decode("utf-8", errors="replace")
     if code != 0 and mode in ("stdout", "none"):
-        tail = stderr.strip()[-500:]
+        tail = request.redactor.text(stderr).strip()[-500:]  # cut after: no half secret
         raise request.fault(
             RUNTIME,
             f"{what} exited with code {code}" + (f": {tail}" if tail else ""),

@@ -8,6 +8,14 @@ heartbeats, so a lost worker is noticed within `HEARTBEAT_TIMEOUT`.
 Activity side: `activity_of` makes the activity of a task type from the function that
 does its work: `Request` reads the request the task sent (its deferred secrets
 resolved), and a `Fault` becomes the non-retryable error that carries it.
+
+Secrets never leave the activity. Each call has a `Redactor` that every secret value it
+resolves is added to (and any credential made from one, see `auth`); the call's result
+and its error, whatever raised it, go through the redactor before Temporal records them,
+and its log lines while it runs (`stigmer.redaction.active`). So the workflow history,
+the task's output and progress, the execution's error and the logs show `***` where a
+secret was, for every task type that runs through here, whether the call succeeded or
+failed.
 """
 
 from __future__ import annotations
@@ -23,9 +31,10 @@ from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import FailureError
 
-from stigmer.contract.problems import Fault, Problem, from_failure, is_cancellation
+from stigmer.contract.problems import RUNTIME, Fault, Problem, from_failure, is_cancellation
 from stigmer.engine.outbound.secrets import SecretSource, declared
 from stigmer.engine.tasktype import Activities, Services, TaskScope
+from stigmer.redaction import Redactor, active
 
 START_TO_CLOSE = timedelta(hours=1)
 """The longest one call may run; a task `timeout` shortens a call like any other task."""
@@ -58,13 +67,15 @@ class Request:
     args: dict[str, Any]
     secrets: SecretSource
     allowed: list[str]
+    redactor: Redactor
+    """Every secret value this call resolved, to keep out of what it returns or raises."""
 
     @classmethod
-    def read(cls, raw: dict[str, Any], secrets: SecretSource) -> Request:
+    def read(cls, raw: dict[str, Any], secrets: SecretSource, redactor: Redactor) -> Request:
         task = str(raw.get("task", ""))
         allowed = [str(name) for name in raw.get("secrets") or []]
-        args = secrets.resolve(raw.get("args") or {}, allowed, instance=task)
-        return cls(task, args, secrets, allowed)
+        args = secrets.resolve(raw.get("args") or {}, allowed, instance=task, redactor=redactor)
+        return cls(task, args, secrets, allowed, redactor)
 
     def fault(
         self, type: str, detail: str, *, status: int | None = None, title: str | None = None
@@ -72,19 +83,32 @@ class Request:
         return Fault(Problem.of(type, detail, instance=self.task, status=status, title=title))
 
     def secret(self, name: str) -> Any:
-        return self.secrets.lookup([name], self.allowed, instance=self.task)[name]
+        found = self.secrets.lookup(
+            [name], self.allowed, instance=self.task, redactor=self.redactor
+        )
+        return found[name]
 
 
 @asynccontextmanager
-async def fault_boundary() -> AsyncIterator[None]:
-    """Inside an activity: heartbeat, and raise a DSL fault as the error that carries it."""
+async def fault_boundary(redactor: Redactor) -> AsyncIterator[None]:
+    """Inside an activity: heartbeat, and raise what went wrong as the error that carries
+    its DSL fault, redacted. An unexpected exception becomes a runtime error with its
+    frames kept (its message may quote a URL or a header it was given)."""
     beating = asyncio.create_task(_heartbeat())
     try:
         yield
     except Fault as fault:
-        raise fault.problem.application_error() from None
+        raise _redacted(fault.problem, redactor).application_error() from None
+    except Exception as exc:
+        problem = Problem.of(RUNTIME, f"{type(exc).__name__}: {exc}", title="Call failed")
+        error = _redacted(problem, redactor).application_error()
+        raise error.with_traceback(exc.__traceback__) from None
     finally:
         beating.cancel()
+
+
+def _redacted(problem: Problem, redactor: Redactor) -> Problem:
+    return Problem.from_dict(redactor.data(problem.to_dict()))
 
 
 Perform = Callable[[Request, Services], Awaitable[Any]]
@@ -99,8 +123,12 @@ def activity_of(name: str, perform: Perform) -> Callable[[Services], Activities]
 
         @activity.defn(name=name)
         async def run(raw: dict[str, Any]) -> Any:
-            async with fault_boundary():
-                return await perform(Request.read(raw, secrets), services)
+            redactor = Redactor()
+            with active(redactor):
+                async with fault_boundary(redactor):
+                    return redactor.data(
+                        await perform(Request.read(raw, secrets, redactor), services)
+                    )
 
         return {name: run}
 

@@ -17,6 +17,10 @@ Where secrets come from, highest precedence first:
 
 A workflow reads only the secrets it declares; a secret that is not declared or cannot be
 found faults the task with the spec's authorization error (status 403).
+
+Every value looked up, and every value a deferred expression makes from secrets, is added
+to the call's `Redactor` before it is used, so the call's output, its errors and its log
+lines show `***` in its place (see `remote.activity_of`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from ruamel.yaml.error import YAMLError
 from stigmer.contract.problems import AUTHORIZATION, CONFIGURATION, Fault, Problem
 from stigmer.engine import expressions as ex
 from stigmer.engine.tasktype import TaskScope
+from stigmer.redaction import Redactor
 
 ENV_PREFIX = "STIGMER_SECRET_"
 FILE_NAME = "secrets.yaml"
@@ -77,9 +82,10 @@ class SecretSource:
         self.environ = os.environ if environ is None else environ
 
     def lookup(
-        self, names: Iterable[str], allowed: Iterable[str], *, instance: str
+        self, names: Iterable[str], allowed: Iterable[str], *, instance: str, redactor: Redactor
     ) -> dict[str, Any]:
-        """The values of `names`; one not in `allowed` or not found is a 403 fault."""
+        """The values of `names`, each added to `redactor`; one not in `allowed` or not
+        found is a 403 fault."""
         wanted = list(dict.fromkeys(names))
         allowed_names = set(allowed)
         for name in wanted:
@@ -101,32 +107,46 @@ class SecretSource:
                     instance,
                 )
             found[name] = stored[name]
+        redactor.add_all(found)
         return found
 
-    def resolve(self, value: Any, allowed: Iterable[str], *, instance: str) -> Any:
+    def resolve(
+        self, value: Any, allowed: Iterable[str], *, instance: str, redactor: Redactor
+    ) -> Any:
         """`value` with every deferred expression evaluated with the secrets it reads."""
-        allowed_names = list(allowed)
+        names = list(allowed)
         if isinstance(value, dict):
             if _DEFERRED in value:
-                return self._evaluate(value, allowed_names, instance)
-            return {k: self.resolve(v, allowed_names, instance=instance) for k, v in value.items()}
+                return self._evaluate(value, names, instance, redactor)
+            return {
+                k: self.resolve(v, names, instance=instance, redactor=redactor)
+                for k, v in value.items()
+            }
         if isinstance(value, list):
-            return [self.resolve(item, allowed_names, instance=instance) for item in value]
+            return [
+                self.resolve(item, names, instance=instance, redactor=redactor) for item in value
+            ]
         return value
 
-    def _evaluate(self, deferred: dict[str, Any], allowed: list[str], instance: str) -> Any:
+    def _evaluate(
+        self, deferred: dict[str, Any], allowed: list[str], instance: str, redactor: Redactor
+    ) -> Any:
         text = str(deferred[_DEFERRED])
         # An expression that reads `$secrets` as a whole gets every declared secret.
         whole = re.search(r"\$secrets(?!\s*[.\[])", text) is not None
-        secrets = self.lookup(allowed if whole else names_read(text), allowed, instance=instance)
+        secrets = self.lookup(
+            allowed if whole else names_read(text), allowed, instance=instance, redactor=redactor
+        )
         evaluator = ex.Evaluator(loose=bool(deferred.get("loose")), clock=time.time)
         args = {**deferred.get("args", {}), "secrets": secrets}
-        return evaluator.field(
+        value = evaluator.field(
             text if deferred.get("loose") else "${ " + text + " }",
             deferred.get("data"),
             args,
             instance=instance,
         )
+        _made_from_secrets(value, redactor)
+        return value
 
     def _stored(self, instance: str) -> dict[str, Any]:
         if not self.file.is_file():
@@ -146,6 +166,15 @@ class SecretSource:
                 )
             )
         return {str(k): v for k, v in data.items()}
+
+
+def _made_from_secrets(value: Any, redactor: Redactor) -> None:
+    """Redact a string an expression made from secrets, unless it already shows `***`
+    where a secret was: `"Bearer " + $secrets.t` keeps its prefix readable, while
+    `$secrets.t | @base64` is redacted whole. Strings nested in an object or array the
+    expression builds are not: they are as likely plain values (a media type) beside it."""
+    if isinstance(value, str) and redactor.text(value) == value:
+        redactor.add(value)
 
 
 def names_read(text: str) -> list[str]:

@@ -9,7 +9,9 @@ the response body, deserialized when its type is JSON and text when it is text, 
 otherwise; `response` is the spec's HTTP response object (`request`, `statusCode`,
 `headers`, `content`; credentials in the request headers are masked so they never reach
 the workflow history); `raw` is the body in base64. A body that is a string is sent as it
-is; any other body as JSON, or as a form when the `content-type` header says so.
+is; any other body as JSON, or as a form when the `content-type` header says so. Secret
+values are replaced by `***` in the output by the activity boundary (`remote`); a body
+that goes out in base64 has them replaced in its bytes here, before it is encoded.
 
 Without redirects any status outside 200-299 faults; following them, outside 200-399.
 The fault is the spec's communication error whose `status` is the HTTP status, so
@@ -100,6 +102,45 @@ async def send(
     """One HTTP exchange, its status checked, shaped as `output` asks."""
     if output not in OUTPUT_MODES:
         raise request.fault(CONFIGURATION, f"'output' must be one of {', '.join(OUTPUT_MODES)}")
+    response = await _exchange(
+        request,
+        method=method,
+        uri=uri,
+        headers=headers,
+        query=query,
+        body=body,
+        redirect=redirect,
+        policy=policy,
+    )
+    if output == "raw":
+        return _base64(response.content, request) if response.content else None
+    content = decode(response, request)
+    if output == "content":
+        return content
+    return {
+        "request": {
+            "method": response.request.method.lower(),
+            "uri": str(response.request.url),
+            "headers": _headers(response.request.headers),
+        },
+        "statusCode": response.status_code,
+        "headers": _headers(response.headers),
+        "content": content,
+    }
+
+
+async def _exchange(
+    request: Request,
+    *,
+    method: str,
+    uri: str,
+    headers: dict[str, Any],
+    query: dict[str, Any],
+    body: Any,
+    redirect: bool,
+    policy: dict[str, Any] | None,
+) -> httpx.Response:
+    """Send one request with its credentials; a status that is not a success faults."""
     names = {k.lower(): k for k in headers}
     credentials = await auth.credentials(policy, request)
     sent_headers = {str(k): to_text(v) for k, v in headers.items()}
@@ -132,37 +173,22 @@ async def send(
             title="Service Unreachable",
         ) from None
     check(response, redirect, request)
-    if output == "raw":
-        return base64.b64encode(response.content).decode("ascii") if response.content else None
-    content = decode(response)
-    if output == "content":
-        return content
-    return {
-        "request": {
-            "method": response.request.method.lower(),
-            "uri": str(response.request.url),
-            "headers": _headers(response.request.headers),
-        },
-        "statusCode": response.status_code,
-        "headers": _headers(response.headers),
-        "content": content,
-    }
+    return response
 
 
 async def fetch(uri: str, policy: Any, request: Request) -> bytes:
     """GET a resource (a document, a proto, a script) and return its bytes."""
-    raw = await send(
+    response = await _exchange(
         request,
         method="get",
         uri=uri,
         headers={},
         query={},
         body=None,
-        output="raw",
         redirect=True,
         policy=policy if isinstance(policy, dict) else None,
     )
-    return base64.b64decode(raw) if raw else b""
+    return response.content
 
 
 def check(response: httpx.Response, redirect: bool, request: Request) -> None:
@@ -170,7 +196,8 @@ def check(response: httpx.Response, redirect: bool, request: Request) -> None:
     highest = 399 if redirect else 299
     if 200 <= response.status_code <= highest:
         return
-    excerpt = response.text[:500].strip() if response.content else ""
+    # Redacted before it is cut, so a cut never leaves part of a secret unrecognizable.
+    excerpt = request.redactor.text(response.text)[:500].strip() if response.content else ""
     detail = f"{response.request.method} {response.request.url} answered {response.status_code}"
     raise request.fault(
         COMMUNICATION,
@@ -180,7 +207,7 @@ def check(response: httpx.Response, redirect: bool, request: Request) -> None:
     )
 
 
-def decode(response: httpx.Response) -> Any:
+def decode(response: httpx.Response, request: Request) -> Any:
     """The body, deserialized by its media type: JSON parsed, text as text, else base64."""
     if not response.content:
         return None
@@ -192,7 +219,11 @@ def decode(response: httpx.Response) -> Any:
             return response.text
     if media.startswith("text/") or media.endswith(("xml", "x-www-form-urlencoded", "yaml")):
         return response.text
-    return base64.b64encode(response.content).decode("ascii")
+    return _base64(response.content, request)
+
+
+def _base64(content: bytes, request: Request) -> str:
+    return base64.b64encode(request.redactor.binary(content)).decode("ascii")
 
 
 def _headers(headers: httpx.Headers) -> dict[str, str]:

@@ -1,0 +1,79 @@
+"""Looking for a secret everywhere it could have been written, in every form it could take.
+
+A secret a call used may show up raw, percent-encoded (a path, a query, a form, a URL
+httpx normalized), JSON-escaped, or in base64 (a raw body, a Temporal payload); a
+Temporal history carries payloads as bytes, so it is searched as bytes too, and as JSON
+with every base64 payload decoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from temporalio.client import WorkflowHistory
+
+from stigmer.redaction import URL_KEPT
+
+
+def forms(secret: str | bytes) -> list[bytes]:
+    """The ways `secret` could be written out (16 bytes or longer for a binary one)."""
+    raw = secret if isinstance(secret, bytes) else secret.encode()
+    found = {raw, base64.b64encode(raw), base64.urlsafe_b64encode(raw), raw.hex().encode()}
+    if isinstance(secret, str):
+        found |= {
+            quote(secret, safe="").encode(),
+            quote_plus(secret, safe="").encode(),
+            quote(secret, safe=URL_KEPT).encode(),
+            json.dumps(secret)[1:-1].encode(),
+        }
+    else:
+        found.add(repr(secret).encode())
+    return sorted(found)
+
+
+def leaked(secret: str | bytes, records: dict[str, bytes | str]) -> list[str]:
+    """The names of the records that hold `secret` in any of its forms."""
+    wanted = forms(secret)
+    return [
+        name
+        for name, record in records.items()
+        if any(
+            form in (record if isinstance(record, bytes) else record.encode()) for form in wanted
+        )
+    ]
+
+
+def history_bytes(history: WorkflowHistory) -> bytes:
+    """A whole history as its events' wire bytes: payloads as they are stored."""
+    return b"\n".join(event.SerializeToString() for event in history.events)
+
+
+def with_payloads_decoded(history_json: str) -> bytes:
+    """A history as JSON (`temporal workflow show --output json`), then every string in it
+    that is base64 (a payload's `data`), decoded."""
+    decoded = [history_json.encode()]
+    decoded += [_unbase64(text) for text in _strings(json.loads(history_json))]
+    return b"\n".join(decoded)
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _unbase64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return b""
