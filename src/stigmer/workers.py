@@ -26,6 +26,7 @@ from stigmer.engine.scheduling import ScheduledRunWorkflow
 from stigmer.engine.tasktype import Services
 from stigmer.engine.workflow import WorkflowExecution
 from stigmer.handshake.system_activities import SystemActivities
+from stigmer.secrets import SecretStore
 
 log = structlog.get_logger("stigmer.workers")
 
@@ -75,7 +76,7 @@ def build_worker(
             activities=[*lifecycle, system.heartbeat_caller],
             workflow_runner=sandbox(),
         )
-    runner = RunnerActivities(api, settings.result_size_budget)
+    runner = RunnerActivities(api, settings.result_size_budget, SecretStore(settings.data_dir))
     return Worker(
         temporal,
         task_queue=name,

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from stigmer.agents.secrets import environment_variable
+from stigmer.secrets import variable_name
 from tests.agents.helpers import KEY, SECRET
 
 
 @pytest.fixture(autouse=True)
 def standin_secret(monkeypatch: pytest.MonkeyPatch) -> str:
     """The stand-in's key, where the in-process runner's secret source finds it."""
-    monkeypatch.setenv(environment_variable(SECRET), KEY)
+    monkeypatch.setenv(variable_name(SECRET), KEY)
     return KEY

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.cli.test_run_cli import stigmer
 from tests.conftest import Platform
 from tests.handshake.helpers import script
+from tests.support.cli import run_cli_async
 
 
 async def test_follow_shows_messages_and_todos_live_then_the_output(platform: Platform) -> None:
@@ -13,7 +13,9 @@ async def test_follow_shows_messages_and_todos_live_then_the_output(platform: Pl
     message = script(
         todos=["find sources", "take notes"], steps=2, sleep=2, output="notes on tides"
     )
-    code, out, err = await stigmer(platform, "agent", "run", "researcher", message, "--follow")
+    code, out, err = await run_cli_async(
+        "--address", platform.settings.address, "agent", "run", "researcher", message, "--follow"
+    )
 
     assert code == 0, err
     lines = out.splitlines()

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from stigmer.agents.secrets import EnvironmentSecrets, MissingSecret, Resolver
+from stigmer.agents.secrets import MissingSecret, Resolver
 from stigmer.redaction import Redactor
 from stigmer.resources.agent import AgentSpec, SecretRef
 from stigmer.resources.definitions import agent_spec_errors
+from stigmer.secrets import SecretStore
 
 FULL: dict[str, Any] = {
     "instructions": "Summarize.",
@@ -82,7 +83,7 @@ def test_an_entrypoint_agent_takes_no_model_options() -> None:
 
 def test_secrets_resolve_from_the_environment_and_are_redacted() -> None:
     redactor = Redactor()
-    resolver = Resolver(EnvironmentSecrets({"STIGMER_SECRET_OPENAI_KEY": "sk-live-123"}), redactor)
+    resolver = Resolver(SecretStore(environ={"STIGMER_SECRET_OPENAI_KEY": "sk-live-123"}), redactor)
     spec = AgentSpec.model_validate(FULL)
     assert resolver.mapping({"A": spec.env["OPENAI_API_KEY"], "B": "plain"}) == {
         "A": "sk-live-123",

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from pathlib import Path
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from tests.conftest import Platform
 from tests.handshake.helpers import SCRIPTED, eventually, script
+from tests.support.cli import run_cli_async
 
 WORKFLOW = """document: {dsl: 1.0.0, namespace: test, name: ask, version: 1.0.0}
 do:
@@ -25,20 +24,7 @@ do:
 
 
 async def stigmer(platform: Platform, *args: str) -> tuple[int, str, str]:
-    """Run the CLI as a user would, without blocking the platform serving this loop."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "stigmer.cli.main",
-        "--address",
-        platform.settings.address,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_cli_async("--address", platform.settings.address, *args)
 
 
 async def test_run_prints_the_workflow_output(platform: Platform, tmp_path: Path) -> None:

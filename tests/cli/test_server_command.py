@@ -16,6 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from stigmer.local.embedded import free_port
 from tests.processes import EXIT_TIMEOUT, Platform, assert_all_gone, temporal_processes_for
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -39,12 +40,7 @@ def servers() -> Iterator[list[Platform]]:
 
 
 def stigmer(*args: str, address: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "stigmer.cli.main", "--address", address, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli("--address", address, *args)
 
 
 def health(address: str) -> int:

@@ -14,6 +14,7 @@ from stigmer.engine.outbound.secrets import SecretSource, names_read
 from stigmer.engine.outbound.web import expand
 from stigmer.local.embedded import free_port
 from stigmer.redaction import Redactor
+from stigmer.secrets import SecretStore
 from tests.support.listening import until_listening
 
 
@@ -44,7 +45,7 @@ def test_secret_names_and_sources(tmp_path: Path) -> None:
     (tmp_path / "secrets.yaml").write_text(
         "db: {user: user-1, password: pass-2}\napi-key: from-file\n"
     )
-    source = SecretSource(tmp_path, {"STIGMER_SECRET_API_KEY": '{"k": 1234}'})
+    source = SecretSource(SecretStore(tmp_path, {"STIGMER_SECRET_API_KEY": '{"k": 1234}'}))
     redactor = Redactor()
     found = source.lookup(
         ["db", "api-key"], ["db", "api-key"], instance="/do/0/t", redactor=redactor

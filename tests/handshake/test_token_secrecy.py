@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import base64
 import io
 from typing import Any
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from tests.conftest import Platform
 from tests.handshake.helpers import SCRIPTED, agent_task, children, document, script
+from tests.support.secrecy import encodings
 
 HANDOFF_EVENTS = (
     "token extracted",
@@ -20,19 +20,6 @@ HANDOFF_EVENTS = (
     "callback delivered",
     "callback not delivered",
 )
-
-
-def encodings(token: bytes) -> list[str]:
-    """Every way a token could be written out, and each 16-byte window of it in hex."""
-    forms = [
-        token.hex(),
-        base64.b64encode(token).decode(),
-        base64.urlsafe_b64encode(token).decode(),
-        repr(token),
-    ]
-    forms += [token[i : i + 16].hex() for i in range(0, max(len(token) - 16, 1), 8)]
-    forms += [base64.b64encode(token[i : i + 24]).decode() for i in range(0, len(token), 24)]
-    return [form for form in forms if len(form) >= 16]
 
 
 async def test_no_client_answer_or_log_line_holds_a_whole_token(

@@ -7,8 +7,8 @@ import json
 
 from stigmer.client import Client
 from tests.handshake.helpers import SCRIPTED, agent_task, children, document, script
-from tests.handshake.test_token_secrecy import encodings
 from tests.observability.conftest import Observed
+from tests.support.secrecy import encodings
 
 HANDOFFS = (
     "token extracted",

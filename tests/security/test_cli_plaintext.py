@@ -3,13 +3,12 @@ told to, against a real API listening on this machine's own non-loopback address
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
 
-from tests.security.platforms import CLI, ServedPlatform, outside_host
+from tests.security.platforms import ServedPlatform, outside_host
+from tests.support.cli import run_cli
 
 pytestmark = [
     pytest.mark.temporal,
@@ -21,14 +20,7 @@ WAIT = 60
 
 
 def stigmer(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("STIGMER_")}
-    return subprocess.run(
-        [sys.executable, *CLI, *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-    )
+    return run_cli(*args, **env)
 
 
 def test_a_token_is_not_sent_in_plaintext_beyond_loopback_unless_allowed(

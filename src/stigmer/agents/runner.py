@@ -34,7 +34,7 @@ from temporalio import activity
 from stigmer.agents import errors
 from stigmer.agents.context import AgentContext
 from stigmer.agents.progress import Reporter
-from stigmer.agents.secrets import EnvironmentSecrets, MissingSecret, Resolver, SecretSource
+from stigmer.agents.secrets import MissingSecret, Resolver
 from stigmer.agents.workflow import RUNNER_HEARTBEAT_TIMEOUT
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, ApiUnreachable, WorkerClient
@@ -44,6 +44,7 @@ from stigmer.contract.problems import Fault
 from stigmer.redaction import Redactor, active
 from stigmer.resources.agent import AgentSpec
 from stigmer.resources.values import to_json
+from stigmer.secrets import SecretStore
 
 log = structlog.get_logger("stigmer.agents")
 
@@ -77,12 +78,10 @@ def load_entrypoint(reference: str) -> Entrypoint:
 
 
 class RunnerActivities:
-    def __init__(
-        self, api: WorkerClient, result_size_budget: int, secrets: SecretSource | None = None
-    ) -> None:
+    def __init__(self, api: WorkerClient, result_size_budget: int, secrets: SecretStore) -> None:
         self.api = api
         self.budget = result_size_budget
-        self.secrets: SecretSource = secrets or EnvironmentSecrets()
+        self.secrets = secrets
 
     @activity.defn(name=RUN_AGENT_ACTIVITY)
     async def run_agent(self, execution_id: str) -> AgentResult:

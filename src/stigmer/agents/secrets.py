@@ -1,68 +1,47 @@
 """Secrets: resolved by the runner when an execution starts, and kept out of every record.
 
-A definition names a secret (`{secretRef: NAME}`); the runner's secret source gives its
-value. The default source is the runner's environment: `STIGMER_SECRET_<NAME>`, with the
-name upper-cased and `-` and `.` turned into `_` (`openai-key` -> `STIGMER_SECRET_OPENAI_KEY`).
-Values exist only in the runner's memory for the length of a run: everything the run
-reports (messages, todos, output, errors, log lines) goes through a `stigmer.redaction`
-Redactor first.
+A definition names a secret (`{secretRef: NAME}`); the runner's `stigmer.secrets`
+store gives its value: `STIGMER_SECRET_<NAME>` in the runner's environment (the name
+upper-cased, every other character `_`: `openai-key` -> `STIGMER_SECRET_OPENAI_KEY`), or
+the data dir's `secrets.yaml`. Values exist only in the runner's memory for the length of
+a run: everything the run reports (messages, todos, output, errors, log lines) goes
+through a `stigmer.redaction` Redactor first.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterable, Mapping
-from typing import Protocol
 
 from stigmer.redaction import Redactor
 from stigmer.resources.agent import EnvValue, SecretRef
-
-SECRET_PREFIX = "STIGMER_SECRET_"
-
-
-class SecretSource(Protocol):
-    """Where secret values come from; None when the name is unknown."""
-
-    def get(self, name: str) -> str | None: ...
-
-
-def environment_variable(name: str) -> str:
-    return SECRET_PREFIX + re.sub(r"[^A-Za-z0-9_]", "_", name).upper()
-
-
-class EnvironmentSecrets:
-    """Secrets from the runner's environment, read at each lookup (so a rotation applies)."""
-
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        self._environ = os.environ if environ is None else environ
-
-    def get(self, name: str) -> str | None:
-        return self._environ.get(environment_variable(name))
+from stigmer.secrets import SecretFileError, SecretStore
 
 
 class MissingSecret(LookupError):
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, problem: str) -> None:
         self.name = name
-        super().__init__(
-            f"secret {name!r} is not set; give the runner {environment_variable(name)}"
-        )
+        super().__init__(f"secret {name!r} {problem}")
 
 
 class Resolver:
     """Resolves values and secret references, remembering each secret value to redact it."""
 
-    def __init__(self, source: SecretSource, redactor: Redactor) -> None:
-        self.source = source
+    def __init__(self, store: SecretStore, redactor: Redactor) -> None:
+        self.store = store
         self.redactor = redactor
 
     def value(self, value: EnvValue) -> str:
         return self.secret(value.secret_ref) if isinstance(value, SecretRef) else value
 
     def secret(self, name: str) -> str:
-        found = self.source.get(name)
+        try:
+            found = self.store.get(name)
+        except SecretFileError as exc:
+            raise MissingSecret(name, f"cannot be read: {exc}") from None
         if found is None:
-            raise MissingSecret(name)
+            raise MissingSecret(name, f"is not set; for the runner, {self.store.where(name)}")
+        if not isinstance(found, str):
+            raise MissingSecret(name, "is not text: an agent's environment takes strings")
         self.redactor.add(found)
         return found
 

@@ -35,6 +35,7 @@ from stigmer.contract.problems import RUNTIME, Fault, Problem, from_failure, is_
 from stigmer.engine.outbound.secrets import SecretSource, declared
 from stigmer.engine.tasktype import Activities, Services, TaskScope
 from stigmer.redaction import Redactor, active
+from stigmer.secrets import SecretStore
 
 START_TO_CLOSE = timedelta(hours=1)
 """The longest one call may run; a task `timeout` shortens a call like any other task."""
@@ -119,7 +120,7 @@ def activity_of(name: str, perform: Perform) -> Callable[[Services], Activities]
     """A task type's `activities`: one activity `name` doing `perform`."""
 
     def activities(services: Services) -> Activities:
-        secrets = SecretSource(services.settings.data_dir)
+        secrets = SecretSource(SecretStore(services.settings.data_dir))
 
         @activity.defn(name=name)
         async def run(raw: dict[str, Any]) -> Any:

@@ -6,14 +6,8 @@ names, to the activity as a deferred value (`defer`), and the activity evaluates
 the secrets at hand (`SecretSource.resolve`). The same holds for secret-based
 authentication (`basic: {use: my-secret}`), which the activity looks up by name.
 
-Where secrets come from, highest precedence first:
-
-- the environment of the engine worker: `STIGMER_SECRET_<NAME>`, the secret's name in
-  upper case with every character other than a letter or digit written `_` (secret
-  `github-token` is `STIGMER_SECRET_GITHUB_TOKEN`); a value that is a JSON object or
-  array is read as one, anything else is a string;
-- the file `secrets.yaml` in the data dir (`STIGMER_DATA_DIR`), a YAML (or JSON) mapping
-  of secret names to values, read on each use so edits apply without a restart.
+The engine worker's `stigmer.secrets.SecretStore` gives the values: its environment,
+then the data dir's `secrets.yaml`.
 
 A workflow reads only the secrets it declares; a secret that is not declared or cannot be
 found faults the task with the spec's authorization error (status 403).
@@ -25,24 +19,16 @@ lines show `***` in its place (see `remote.activity_of`).
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import time
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from stigmer.contract.problems import AUTHORIZATION, CONFIGURATION, Fault, Problem
 from stigmer.engine import expressions as ex
 from stigmer.engine.tasktype import TaskScope
 from stigmer.redaction import Redactor
-
-ENV_PREFIX = "STIGMER_SECRET_"
-FILE_NAME = "secrets.yaml"
+from stigmer.secrets import SecretFileError, SecretStore
 
 _DEFERRED = "$stigmer/deferred"
 _NAMED = re.compile(r"\$secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*\"([^\"]+)\"\s*\])")
@@ -77,9 +63,8 @@ def defer(value: Any, data: Any, scope: TaskScope) -> Any:
 class SecretSource:
     """The secrets an engine worker can give its activities (see the module docs)."""
 
-    def __init__(self, data_dir: Path, environ: Mapping[str, str] | None = None) -> None:
-        self.file = data_dir / FILE_NAME
-        self.environ = os.environ if environ is None else environ
+    def __init__(self, store: SecretStore) -> None:
+        self.store = store
 
     def lookup(
         self, names: Iterable[str], allowed: Iterable[str], *, instance: str, redactor: Redactor
@@ -91,22 +76,19 @@ class SecretSource:
         for name in wanted:
             if name not in allowed_names:
                 raise _denied(f"secret {name!r} is not declared in 'use.secrets'", instance)
-        stored: dict[str, Any] | None = None
         found: dict[str, Any] = {}
         for name in wanted:
-            from_env = self.environ.get(ENV_PREFIX + _env_name(name))
-            if from_env is not None:
-                found[name] = _env_value(from_env)
-                continue
-            if stored is None:
-                stored = self._stored(instance)
-            if name not in stored:
+            try:
+                value = self.store.get(name)
+            except SecretFileError as exc:
+                raise Fault(Problem.of(CONFIGURATION, str(exc), instance=instance)) from None
+            if value is None:
                 raise _denied(
-                    f"secret {name!r} was not found: set {ENV_PREFIX}{_env_name(name)} on the "
-                    f"engine workers or add it to {self.file}",
+                    f"secret {name!r} was not found: {self.store.where(name)} "
+                    "on the engine workers",
                     instance,
                 )
-            found[name] = stored[name]
+            found[name] = value
         redactor.add_all(found)
         return found
 
@@ -148,25 +130,6 @@ class SecretSource:
         _made_from_secrets(value, redactor)
         return value
 
-    def _stored(self, instance: str) -> dict[str, Any]:
-        if not self.file.is_file():
-            return {}
-        try:
-            data = YAML(typ="safe", pure=True).load(self.file.read_text("utf-8"))
-        except (OSError, YAMLError) as exc:
-            raise Fault(
-                Problem.of(CONFIGURATION, f"cannot read {self.file}: {exc}", instance=instance)
-            ) from None
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            raise Fault(
-                Problem.of(
-                    CONFIGURATION, f"{self.file} must map secret names to values", instance=instance
-                )
-            )
-        return {str(k): v for k, v in data.items()}
-
 
 def _made_from_secrets(value: Any, redactor: Redactor) -> None:
     """Redact a string an expression made from secrets, unless it already shows `***`
@@ -180,19 +143,6 @@ def _made_from_secrets(value: Any, redactor: Redactor) -> None:
 def names_read(text: str) -> list[str]:
     """The secret names an expression reads as `$secrets.NAME` or `$secrets["NAME"]`."""
     return [dotted or quoted for dotted, quoted in _NAMED.findall(text)]
-
-
-def _env_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
-
-
-def _env_value(text: str) -> Any:
-    if text.lstrip()[:1] in ("{", "["):
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
-    return text
 
 
 def _denied(detail: str, instance: str) -> Fault:
