@@ -31,7 +31,9 @@ def imports_of(path: Path, known: dict[str, Path]) -> set[str]:
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            # `from pkg import sub` imports the module `pkg.sub` when there is one.
+            subs = [f"{node.module}.{alias.name}" for alias in node.names]
+            names = [sub for sub in subs if sub in known] or [node.module]
         else:
             continue
         found.update(name for name in names if name in known)
