@@ -9,7 +9,7 @@ address beyond this machine unless told to.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +26,7 @@ from stigmer.contract.limits import MAX_MESSAGE_BYTES
 from stigmer.observability.tracing import outgoing_metadata
 
 R = TypeVar("R", bound=Message)
+T = TypeVar("T")
 CALL_TIMEOUT = 60.0
 """Seconds a single request may take: a hung connection fails (and is retried by whoever
 called) instead of holding its caller until some far longer timeout."""
@@ -381,6 +382,44 @@ class WorkerClient(Client):
     async def unsubscribe(self, workflow_id: str, key: str) -> None:
         subscription = pb.Subscription(workflow_id=workflow_id, key=key)
         await self._call(self.workers.Unsubscribe, subscription, pb.SubscriptionResponse)
+
+
+REFUSALS = frozenset(
+    {
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.OUT_OF_RANGE,
+        grpc.StatusCode.UNIMPLEMENTED,
+    }
+)
+"""Answers the API gives that a retry cannot change; any other failure may pass."""
+RETRY_FIRST, RETRY_CAP = 0.5, 10.0
+
+
+def passing(exc: Exception) -> bool:
+    """Whether a failed call may succeed made again: the API down, slow, busy, restarting."""
+    return isinstance(exc, ApiUnreachable) or (
+        isinstance(exc, ApiError) and exc.code not in REFUSALS
+    )
+
+
+async def persistently(call: Callable[[], Awaitable[T]]) -> T:
+    """Make `call` until it succeeds or is refused, retrying failures that may pass with
+    capped backoff (0.5 s doubling to 10 s). Whoever awaits it bounds it: an activity's
+    timeout, a caller's deadline."""
+    delay = RETRY_FIRST
+    while True:
+        try:
+            return await call()
+        except (ApiError, ApiUnreachable) as exc:
+            if not passing(exc):
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, RETRY_CAP)
 
 
 class ApiError(RuntimeError):

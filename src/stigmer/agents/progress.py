@@ -25,7 +25,7 @@ import structlog
 from google.protobuf import json_format
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import ApiError, ApiUnreachable, WorkerClient
+from stigmer.client import ApiError, ApiUnreachable, WorkerClient, passing
 from stigmer.redaction import Redactor
 
 log = structlog.get_logger("stigmer.agents")
@@ -151,7 +151,7 @@ class Reporter:
                     self.fenced.set()
                     self._waiting = _Batch()
                     continue
-                if isinstance(exc, ApiUnreachable) or exc.code in _TRANSIENT:
+                if passing(exc):
                     self._waiting = batch.followed_by(self._waiting)
                     self._in_flight = _Batch()
                     await asyncio.sleep(delay)
@@ -216,16 +216,3 @@ class _Batch:
         if self.usage is not None:
             report.usage.CopyFrom(self.usage)
         return report
-
-
-_TRANSIENT = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.ABORTED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.UNKNOWN,
-        grpc.StatusCode.CANCELLED,
-    }
-)

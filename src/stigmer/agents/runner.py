@@ -26,7 +26,6 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import grpc
 import structlog
 from google.protobuf import json_format
 from temporalio import activity
@@ -37,7 +36,7 @@ from stigmer.agents.progress import Reporter
 from stigmer.agents.secrets import MissingSecret, Resolver
 from stigmer.agents.workflow import RUNNER_HEARTBEAT_TIMEOUT
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import ApiError, ApiUnreachable, WorkerClient
+from stigmer.client import ApiError, WorkerClient, persistently
 from stigmer.contract.inputs import AgentResult
 from stigmer.contract.names import RUN_AGENT_ACTIVITY
 from stigmer.contract.problems import Fault
@@ -54,16 +53,6 @@ HEARTBEAT_EVERY = RUNNER_HEARTBEAT_TIMEOUT.total_seconds() / 4
 FLUSH_SECONDS = 2.0
 """How long a finished agent waits for its last progress reports to be sent; what is
 still unsent then goes with its result."""
-API_RETRY_CAP = 10.0
-FINAL_CODES = frozenset(
-    {
-        grpc.StatusCode.INVALID_ARGUMENT,
-        grpc.StatusCode.NOT_FOUND,
-        grpc.StatusCode.PERMISSION_DENIED,
-        grpc.StatusCode.UNAUTHENTICATED,
-        grpc.StatusCode.FAILED_PRECONDITION,
-    }
-)
 
 
 def load_entrypoint(reference: str) -> Entrypoint:
@@ -209,19 +198,12 @@ class RunnerActivities:
 
 
 async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
-    """An API call retried with capped backoff while the API is unreachable; the activity's
-    own timeout bounds it, and its heartbeat keeps it alive meanwhile."""
-    delay = 1.0
-    while True:
-        try:
-            return await call()
-        except ApiUnreachable:
-            pass
-        except ApiError as exc:
-            if exc.code in FINAL_CODES:
-                raise errors.runtime("Agent run refused by the API", str(exc)) from None
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, API_RETRY_CAP)
+    """An API call retried while the API is unreachable; the activity's own timeout bounds
+    it, and its heartbeat keeps it alive meanwhile. A refusal fails the run."""
+    try:
+        return await persistently(call)
+    except ApiError as exc:
+        raise errors.runtime("Agent run refused by the API", str(exc)) from None
 
 
 def _json(message: pb.AgentMessage | pb.Todo) -> dict[str, Any]:

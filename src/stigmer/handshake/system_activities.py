@@ -12,7 +12,7 @@ window; a refusal is final.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
@@ -25,7 +25,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import ApiError, ApiUnreachable, WorkerClient
+from stigmer.client import REFUSALS, ApiError, WorkerClient, persistently
 from stigmer.contract.inputs import Ending
 from stigmer.contract.names import (
     BEGIN_ACTIVITY,
@@ -46,21 +46,8 @@ from stigmer.observability.metrics import outcome_label
 log = structlog.get_logger("stigmer.handshake")
 T = TypeVar("T")
 
-RECORD_RETRY_FIRST, RECORD_RETRY_CAP = 0.5, 10.0
 REFUSED = "stigmer.Refused"
 """The API refused a system report for good (a bug, a deleted execution): never retried."""
-FINAL_CODES = frozenset(
-    {
-        grpc.StatusCode.INVALID_ARGUMENT,
-        grpc.StatusCode.NOT_FOUND,
-        grpc.StatusCode.PERMISSION_DENIED,
-        grpc.StatusCode.UNAUTHENTICATED,
-        grpc.StatusCode.FAILED_PRECONDITION,
-        grpc.StatusCode.OUT_OF_RANGE,
-        grpc.StatusCode.UNIMPLEMENTED,
-    }
-)
-"""Answers that retrying cannot change; every other failure is taken for transient."""
 
 
 @dataclass
@@ -135,7 +122,7 @@ class SystemActivities:
         # The caller has its answer: from here on only recording it remains, retried in
         # this attempt, so a retry never tells the caller twice (and misreads the second
         # answer, NOT_FOUND, as a caller gone).
-        await _until_recorded(lambda: self.api.record_callback(execution_id, state))
+        await _final_refusals(persistently(lambda: self.api.record_callback(execution_id, state)))
         report_callback(execution, state, callback_fields(execution_id, token))
         finished.outcome = outcome_label(state.outcome)
         return finished
@@ -201,24 +188,12 @@ class SystemActivities:
         return self.temporal.get_async_activity_handle(task_token=token.task_token)
 
 
-async def _until_recorded(call: Callable[[], Awaitable[T]]) -> T:
-    """Retry an API call on transient failures, with capped backoff, until the attempt's
-    own timeout ends it; a refusal is final."""
-    delay = RECORD_RETRY_FIRST
-    while True:
-        try:
-            return await _final_refusals(call())
-        except (ApiError, ApiUnreachable):
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RECORD_RETRY_CAP)
-
-
 async def _final_refusals(call: Awaitable[T]) -> T:
     """Await an API call; a refusal retrying cannot change fails the activity for good."""
     try:
         return await call
     except ApiError as exc:
-        if exc.code in FINAL_CODES:
+        if exc.code in REFUSALS:
             raise ApplicationError(
                 f"the API refused: {exc}", type=REFUSED, non_retryable=True
             ) from exc

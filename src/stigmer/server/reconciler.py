@@ -164,40 +164,23 @@ def _problem_ending(
     return report
 
 
+_STOPPED = {
+    "TERMINATED": (pb.CANCELLED, problems.CANCELLED, "Execution terminated", "was terminated"),
+    "CANCELED": (pb.CANCELLED, problems.CANCELLED, "Execution cancelled", "was cancelled"),
+    "TIMED_OUT": (pb.FAILED, problems.TIMEOUT, "Execution timed out", "timed out in Temporal"),
+}
+"""How a run stopped without an ending of its own -> the phase, problem and words recorded."""
+
+
 def _fate_ending(execution: pb.Execution, fate: Fate) -> pb.EndingReport:
     """The end of a run that left no ending of its own, from how Temporal saw it end."""
     workflow_id = execution.status.temporal_workflow_id
-    match fate.status_name:
-        case "TERMINATED":
-            return _problem_ending(
-                execution.id,
-                pb.CANCELLED,
-                problems.Problem.of(
-                    problems.CANCELLED,
-                    f"its workflow {workflow_id} was terminated: {fate.reason or 'no reason given'}",
-                    title="Execution terminated",
-                ),
-            )
-        case "CANCELED":
-            return _problem_ending(
-                execution.id,
-                pb.CANCELLED,
-                problems.Problem.of(
-                    problems.CANCELLED,
-                    f"its workflow {workflow_id} was cancelled",
-                    title="Execution cancelled",
-                ),
-            )
-        case "TIMED_OUT":
-            return _problem_ending(
-                execution.id,
-                pb.FAILED,
-                problems.Problem.of(
-                    problems.TIMEOUT,
-                    f"its workflow {workflow_id} timed out in Temporal",
-                    title="Execution timed out",
-                ),
-            )
+    if fate.status_name in _STOPPED:
+        phase, kind, title, how = _STOPPED[fate.status_name]
+        detail = f"its workflow {workflow_id} {how}"
+        if fate.status_name == "TERMINATED":
+            detail += f": {fate.reason or 'no reason given'}"
+        return _problem_ending(execution.id, phase, problems.Problem.of(kind, detail, title=title))
     problem = fate.problem or problems.Problem.of(
         problems.RUNTIME,
         f"its workflow {workflow_id} ended {fate.status_name.lower()} without recording an end",
