@@ -47,6 +47,24 @@ def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedd
         server.stop_sync()
 
 
+@pytest.fixture(autouse=True)
+def _session_temporal_survives(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Stop the session at once, with the reason, if the shared Temporal dies in a test.
+
+    Every later test would fail on a refused connection instead, hiding the cause.
+    """
+    yield
+    if "temporal_server" not in request.fixturenames:
+        return
+    server: EmbeddedTemporal = request.getfixturevalue("temporal_server")
+    if not server.running:
+        pytest.exit(
+            f"the session's Temporal dev server exited with {server.returncode} during "
+            f"{request.node.nodeid}; last lines of its log:\n{server.log_tail()}",
+            returncode=1,
+        )
+
+
 @pytest.fixture
 def json_logs() -> Iterator[io.StringIO]:
     """The production log pipeline (JSON lines, DEBUG) into a buffer, put back afterwards."""
