@@ -45,7 +45,8 @@ class Settings(BaseSettings):
 
     # API
     address: str = Field(
-        default="127.0.0.1:7234", description="Where clients find the API (host:port)."
+        default="127.0.0.1:7234",
+        description="Where clients find the API: host:port, or several separated by commas.",
     )
     host: str = Field(default="127.0.0.1", description="Interface the API binds to.")
     port: int = Field(default=7234, description="API port.")

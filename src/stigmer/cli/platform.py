@@ -124,7 +124,12 @@ def worker(
     temporal_tls: Annotated[bool | None, typer.Option(help="TLS to Temporal.")] = None,
     temporal_api_key: Annotated[str | None, typer.Option(show_default=False)] = None,
     address: Annotated[
-        str | None, typer.Option(help="Where the API listens.", envvar="STIGMER_ADDRESS")
+        str | None,
+        typer.Option(
+            help="Where the API listens: host:port, or several separated by commas (used in "
+            "turn, skipping any that is down).",
+            envvar="STIGMER_ADDRESS",
+        ),
     ] = None,
     worker_token_file: Annotated[
         Path | None,
