@@ -137,6 +137,21 @@ class Settings(BaseSettings):
         default=500, description="Agents one runner process runs at once (mostly waiting on I/O)."
     )
 
+    # Temporal Worker Versioning (rolling out workflow code changes)
+    worker_deployment: str | None = Field(
+        default=None,
+        description="Temporal Worker Deployment the workers belong to; with a build id, "
+        "they run as that deployment version.",
+    )
+    worker_build_id: str | None = Field(
+        default=None, description="This release's build id within the worker deployment."
+    )
+    worker_versioning: Literal["pinned", "auto-upgrade"] = Field(
+        default="pinned",
+        description="Workflows stay on the version they started on (pinned), or move to "
+        "the current version at their next task (auto-upgrade).",
+    )
+
     # Tasks that start processes on engine workers
     allow_run_processes: bool = Field(
         default=False,
