@@ -84,7 +84,7 @@ class PartProcess:
         """Until `text` appears in the log since the latest start."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if text in self._since_start():
+            if text in self.since_start():
                 return
             if not self.running:
                 raise AssertionError(f"{self.name} exited before logging {text!r}")
@@ -100,7 +100,8 @@ class PartProcess:
         kept = [line for line in text.splitlines() if not line.startswith(TRACEBACK_BOX)]
         return "\n".join(kept[-lines:])
 
-    def _since_start(self) -> str:
+    def since_start(self) -> str:
+        """The log since the latest start."""
         with open(self.log, "rb") as log:
             log.seek(self._offset)
             return log.read().decode(errors="replace")

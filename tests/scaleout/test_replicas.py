@@ -34,6 +34,7 @@ CALLS = 8
 """Calls in flight when the replica and the worker die, half through each replica."""
 WATCH_GAP = 1.0
 """Seconds within which a watch on one replica sees an end written through another."""
+LEADS = "this replica leads"
 
 
 @pytest.fixture
@@ -84,36 +85,56 @@ async def test_killing_a_replica_and_a_worker_mid_call_loses_nothing(
             workflow_ids.append(workflow_id)
         await working_calls(Through(b), workflow_ids)
 
-        # Replica 0 dies, and worker 1 (given replica 1 first): worker 0 must fail over.
-        topology.replicas[0].kill()
-        topology.workers[1].kill()
+        # The leading replica dies, and the worker given the other replica first: the
+        # surviving worker must fail over, and the surviving replica take the lead.
+        leader = await leading(topology)
+        survivor = 1 - leader
+        topology.replicas[leader].kill()
+        topology.workers[survivor].kill()
+        killed = time.monotonic()
+        await topology.replicas[survivor].wait_for_line(LEADS, seconds=30)
+        print(f"\nreplica {survivor} took the lead {time.monotonic() - killed:.1f}s after the kill")
 
+        alive = topology.clients[survivor]
         await assert_each_call_completed_once(
-            Through(b),
+            Through(alive),
             [first.execution.id, *workflow_ids],
             ["once", *outputs],
             seconds=150,
         )
-        workflows = await b.list_executions(kind="WORKFLOW_EXECUTION", page_size=1000)
+        workflows = await alive.list_executions(kind="WORKFLOW_EXECUTION", page_size=1000)
         assert len(workflows.executions) == CALLS + 1, "a workflow execution was duplicated"
 
         # A watch held on the surviving replica sees an end written through the other one.
-        topology.replicas[0].start()
-        await topology.answering(a, topology.replicas[0])
-        gap = await watch_gap(topology, tmp_path / "held")
-        print(f"\nwatch on replica 1 saw the end written through replica 0 after {gap:.3f}s")
+        topology.replicas[leader].start()
+        await topology.answering(topology.clients[leader], topology.replicas[leader])
+        gap = await watch_gap(topology, tmp_path / "held", writer=leader, watcher=survivor)
+        print(
+            f"watch on replica {survivor} saw the end written through replica {leader} "
+            f"after {gap:.3f}s"
+        )
         assert gap < WATCH_GAP
 
 
-async def watch_gap(topology: Topology, hold: Path) -> float:
-    """Seconds from an end committed through replica 0 to `stigmer executions watch` on
-    replica 1 printing it."""
-    a, _ = topology.clients
+async def leading(topology: Topology) -> int:
+    """The index of the replica that logged taking the lead."""
+    for _ in range(150):
+        for index, replica in enumerate(topology.replicas):
+            if LEADS in replica.since_start():
+                return index
+        await asyncio.sleep(0.2)
+    raise AssertionError("no replica took the lead within 30s")
+
+
+async def watch_gap(topology: Topology, hold: Path, writer: int, watcher: int) -> float:
+    """Seconds from an end committed through replica `writer` to `stigmer executions watch`
+    on replica `watcher` printing it."""
+    a = topology.clients[writer]
     created = await a.run_agent("scripted", script(until=str(hold), output="never"))
     execution_id = created.execution.id
     watcher = LineWatcher(
         [sys.executable, *CLI, "executions", "watch", execution_id],
-        {**topology.env, "STIGMER_ADDRESS": topology.addresses[1]},
+        {**topology.env, "STIGMER_ADDRESS": topology.addresses[watcher]},
     )
     try:
         await watcher.until(f"{execution_id}: ", seconds=30)
