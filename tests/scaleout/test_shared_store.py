@@ -18,6 +18,7 @@ from stigmer.config import Settings
 from stigmer.resources.executions import end, new_id
 from stigmer.server.changes import Changes
 from stigmer.server.collector import StateCollector
+from stigmer.store.database import Conflict
 from stigmer.store.leadership import Leadership
 from stigmer.store.notify import ChangeListener
 from stigmer.store.store import Store
@@ -121,6 +122,17 @@ async def test_holders_of_one_scope_take_turns_across_stores(
 
     await asyncio.gather(hold(a, "a"), hold(b, "b"))
     assert inside[1].endswith("out") and inside[3].endswith("out"), inside
+
+
+@pytest.mark.postgres
+async def test_a_scope_held_too_long_is_a_conflict_naming_it(
+    two_stores: tuple[Store, Store],
+) -> None:
+    a, b = two_stores
+    async with a.db.exclusive("schedule/nightly"):
+        with pytest.raises(Conflict, match=r"schedule/nightly is being changed .* over 200ms"):
+            async with b.db.exclusive("schedule/nightly", wait="200ms"):
+                raise AssertionError("entered a scope another store holds")
 
 
 async def test_an_idle_platform_exports_every_stored_state_gauge_at_zero(tmp_path: Path) -> None:

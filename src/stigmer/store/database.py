@@ -34,6 +34,8 @@ MAX_WRITE_ATTEMPTS = 100
 EXCLUSIVE_LOCKS = 0x5717_5C0E
 """The first key of the advisory locks `Database.exclusive` takes (the second: the scope)."""
 EXCLUSIVE_WAIT = "30s"
+LOCK_NOT_AVAILABLE = "55P03"
+"""PostgreSQL's SQLSTATE for a lock wait that ran past `lock_timeout`."""
 
 
 class NotFound(LookupError):
@@ -86,11 +88,11 @@ class Database:
             yield session
 
     @contextlib.asynccontextmanager
-    async def exclusive(self, scope: str) -> AsyncIterator[None]:
+    async def exclusive(self, scope: str, wait: str = EXCLUSIVE_WAIT) -> AsyncIterator[None]:
         """One holder of `scope` at a time across every process on this database.
 
         On PostgreSQL a transaction-level advisory lock, released when the block ends
-        (or its connection dies); waiting more than `EXCLUSIVE_WAIT` is a Conflict. On
+        (or its connection dies); waiting longer than `wait` is a Conflict. On
         SQLite there is one process, and an in-process lock suffices.
         """
         if self.dialect != "postgresql":
@@ -98,15 +100,18 @@ class Database:
                 yield
             return
         async with self.engine.connect() as connection, connection.begin():
-            await connection.execute(text(f"SET LOCAL lock_timeout = '{EXCLUSIVE_WAIT}'"))
+            await connection.execute(
+                text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": wait}
+            )
             try:
                 await connection.execute(
                     select(func.pg_advisory_xact_lock(EXCLUSIVE_LOCKS, func.hashtext(scope)))
                 )
             except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
                 raise Conflict(
-                    f"{scope} is being changed through another replica for over "
-                    f"{EXCLUSIVE_WAIT}; try again"
+                    f"{scope} is being changed through another replica for over {wait}; try again"
                 ) from exc
             yield
 
