@@ -89,11 +89,11 @@ class Client:
         )
 
     def in_turn(self) -> list[Endpoint]:
-        """Every endpoint once, starting at the next in turn, those failing last."""
+        """Every endpoint once, starting at the next in turn, those connecting or failing last."""
         count = len(self.endpoints)
         start, self._turn = self._turn, (self._turn + 1) % count
         order = [self.endpoints[(start + offset) % count] for offset in range(count)]
-        return sorted(order, key=lambda endpoint: endpoint.failing)
+        return sorted(order, key=lambda endpoint: endpoint.standing)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Client:

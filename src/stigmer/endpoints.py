@@ -8,6 +8,12 @@ import grpc
 
 from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
 
+STANDING = {
+    grpc.ChannelConnectivity.READY: 0,
+    grpc.ChannelConnectivity.IDLE: 0,
+    grpc.ChannelConnectivity.CONNECTING: 1,
+}
+
 
 class Endpoint:
     """One API address: its channel, and the services' stubs over it."""
@@ -26,12 +32,10 @@ class Endpoint:
         self.workers = pb_grpc.WorkerServiceStub(self.channel)
 
     @property
-    def failing(self) -> bool:
-        state = self.channel.get_state(try_to_connect=False)
-        return state in (
-            grpc.ChannelConnectivity.TRANSIENT_FAILURE,
-            grpc.ChannelConnectivity.SHUTDOWN,
-        )
+    def standing(self) -> int:
+        """0 connected or idle, 1 still connecting (a silent machine can hold a connect for
+        20 s), 2 failing: a client tries its endpoints in this order."""
+        return STANDING.get(self.channel.get_state(try_to_connect=False), 2)
 
 
 def split_addresses(address: str) -> list[str]:

@@ -56,11 +56,20 @@ class Leadership:
         self._leads = not self.shared
 
     async def _contend(self) -> None:
+        """Try every `elect_seconds` for as long as the replica runs: a standby's job is to
+        be ready when the leader goes. An unreachable database is logged when it goes and
+        when it is back, not at every try."""
+        unreachable = False
         while True:
             try:
                 await self._try()
+                if unreachable:
+                    log.info("leadership: database reachable again")
+                unreachable = False
             except LOST as exc:
-                log.warning("leadership: database unreachable", error=str(exc))
+                if not unreachable:
+                    log.warning("leadership: database unreachable", error=str(exc))
+                unreachable = True
                 self._step_down()
             await asyncio.sleep(self.elect_seconds)
 

@@ -51,7 +51,6 @@ class ChangeListener:
         self.url = url
         self.on_change = on_change
         self.on_gap = on_gap
-        self.listening = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -72,14 +71,12 @@ class ChangeListener:
     async def _listen(self) -> asyncpg.Connection:
         connection = await connect(self.url)
         await connection.add_listener(CHANNEL, self._received)
-        self.listening.set()
         return connection
 
     async def _keep(self, connection: asyncpg.Connection) -> None:
         try:
             while True:
                 await self._until_lost(connection)
-                self.listening.clear()
                 log.warning("change listener lost its connection; reconnecting")
                 with contextlib.suppress(Exception):
                     connection.terminate()
