@@ -362,9 +362,6 @@ class WorkerClient(Client):
     worker-only methods to anyone else.
     """
 
-    def __init__(self, address: str = "127.0.0.1:7234", **options: Any) -> None:
-        super().__init__(address, **options)
-
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerClient:
         from stigmer.credentials import worker_token
