@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,11 +20,10 @@ from stigmer.observability.logs import configure_logging
 from stigmer.observability.runtime import install_runtime
 from stigmer.server.app import ApiServer
 from stigmer.workers import Workers
+from tests.support.postgres import SHARED_URL
 from tests.support.spec import spec_path
 
-POSTGRES_URL = os.environ.get(
-    "STIGMER_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
+POSTGRES_URL = SHARED_URL
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,10 @@ The CLI, the console and users' programs talk to the API through `Client`; the
 platform's own workers through `WorkerClient`, which adds the worker-only methods and
 carries the worker credential. A client refuses to send a token in plaintext to an
 address beyond this machine unless told to.
+
+A client may be given several API addresses (`a:7234,b:7234`): each call goes to the
+next one in turn, skipping those whose connection is failing, and a call that could not
+connect at all is made again at the next address. One load-balanced address works too.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
+from operator import attrgetter
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -20,9 +25,9 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
 from stigmer.config import Settings, is_loopback
 from stigmer.contract.limits import MAX_MESSAGE_BYTES
+from stigmer.endpoints import Endpoint, host_of, split_addresses
 from stigmer.observability.tracing import outgoing_metadata
 
 R = TypeVar("R", bound=Message)
@@ -53,15 +58,17 @@ class Client:
         allow_plaintext: bool = False,
     ) -> None:
         secure = tls or tls_ca is not None
-        if token and not secure and not allow_plaintext and not is_loopback(_host(address)):
-            raise PlaintextRefused(
-                f"refusing to send the API token unencrypted to {address}: use TLS "
-                "(--tls-ca FILE, or --tls for a publicly trusted certificate), or "
-                "--allow-plaintext (STIGMER_ALLOW_PLAINTEXT=true) on a network you trust"
-            )
+        addresses = split_addresses(address)
+        for each in addresses:
+            if token and not secure and not allow_plaintext and not is_loopback(host_of(each)):
+                raise PlaintextRefused(
+                    f"refusing to send the API token unencrypted to {each}: use TLS "
+                    "(--tls-ca FILE, or --tls for a publicly trusted certificate), or "
+                    "--allow-plaintext (STIGMER_ALLOW_PLAINTEXT=true) on a network you trust"
+                )
         self.address = address
         self.call_timeout = call_timeout
-        options = [
+        options: list[Any] = [
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             # After an outage the API is used again within seconds: gRPC's own reconnect
@@ -70,17 +77,23 @@ class Client:
             ("grpc.min_reconnect_backoff_ms", 500),
             ("grpc.max_reconnect_backoff_ms", 5000),
         ]
-        if secure:
-            credentials = grpc.ssl_channel_credentials(tls_ca.read_bytes() if tls_ca else None)
-            self._channel = grpc.aio.secure_channel(address, credentials, options=options)
-        else:
-            self._channel = grpc.aio.insecure_channel(address, options=options)
+        credentials = (
+            grpc.ssl_channel_credentials(tls_ca.read_bytes() if tls_ca else None)
+            if secure
+            else None
+        )
+        self.endpoints = [Endpoint(each, credentials, options) for each in addresses]
+        self._turn = 0
         self._metadata: tuple[tuple[str, str], ...] = (
             (("authorization", f"Bearer {token}"),) if token else ()
         )
-        self.definitions = pb_grpc.DefinitionServiceStub(self._channel)
-        self.executions = pb_grpc.ExecutionServiceStub(self._channel)
-        self.events = pb_grpc.EventServiceStub(self._channel)
+
+    def in_turn(self) -> list[Endpoint]:
+        """Every endpoint once, starting at the next in turn, those connecting or failing last."""
+        count = len(self.endpoints)
+        start, self._turn = self._turn, (self._turn + 1) % count
+        order = [self.endpoints[(start + offset) % count] for offset in range(count)]
+        return sorted(order, key=lambda endpoint: endpoint.standing)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Client:
@@ -105,15 +118,21 @@ class Client:
         await self.close()
 
     async def close(self) -> None:
-        await self._channel.close(None)
+        for endpoint in self.endpoints:
+            await endpoint.channel.close(None)
 
     async def wait_ready(self, seconds: float) -> None:
-        """Wait until the API answers, or raise ApiUnreachable."""
+        """Wait until the API answers at one of the addresses, or raise ApiUnreachable."""
+        waits = [asyncio.ensure_future(e.channel.channel_ready()) for e in self.endpoints]
         try:
-            async with asyncio.timeout(seconds):
-                await self._channel.channel_ready()
-        except TimeoutError as exc:
-            raise ApiUnreachable(f"no Stigmer API at {self.address}") from exc
+            done, _ = await asyncio.wait(
+                waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for wait in waits:
+                wait.cancel()
+        if not done:
+            raise ApiUnreachable(f"no Stigmer API at {self.address}")
 
     # ------------------------------------------------------------ definitions
 
@@ -130,14 +149,14 @@ class Client:
         definition.metadata.labels.update(labels or {})
         definition.spec.update(spec)
         return await self._call(
-            self.definitions.Apply,
+            "definitions.Apply",
             pb.ApplyDefinitionRequest(definition=definition),
             pb.ApplyDefinitionResponse,
         )
 
     async def get(self, kind: str, name: str, version: str = "") -> pb.Definition:
         request = pb.GetDefinitionRequest(kind=_definition_kind(kind), name=name, version=version)
-        return await self._call(self.definitions.Get, request, pb.Definition)
+        return await self._call("definitions.Get", request, pb.Definition)
 
     async def list(self, kind: str | None = None) -> list[pb.Definition]:
         """Every definition of a kind (all pages)."""
@@ -148,7 +167,7 @@ class Client:
                 kind=_definition_kind(kind) if kind else pb.DEFINITION_KIND_UNSPECIFIED,
                 page_token=token,
             )
-            page = await self._call(self.definitions.List, request, pb.ListDefinitionsResponse)
+            page = await self._call("definitions.List", request, pb.ListDefinitionsResponse)
             found.extend(page.definitions)
             token = page.next_page_token
             if not token:
@@ -156,7 +175,7 @@ class Client:
 
     async def delete(self, kind: str, name: str) -> None:
         request = pb.DeleteDefinitionRequest(kind=_definition_kind(kind), name=name)
-        await self._call(self.definitions.Delete, request, pb.DeleteDefinitionResponse)
+        await self._call("definitions.Delete", request, pb.DeleteDefinitionResponse)
 
     # ------------------------------------------------------------- executions
 
@@ -214,11 +233,11 @@ class Client:
         self, spec: pb.ExecutionSpec, callback: pb.CallbackRef | None = None
     ) -> pb.CreateExecutionResponse:
         request = pb.CreateExecutionRequest(spec=spec, callback=callback)
-        return await self._call(self.executions.Create, request, pb.CreateExecutionResponse)
+        return await self._call("executions.Create", request, pb.CreateExecutionResponse)
 
     async def execution(self, execution_id: str) -> pb.Execution:
         return await self._call(
-            self.executions.Get, pb.GetExecutionRequest(id=execution_id), pb.Execution
+            "executions.Get", pb.GetExecutionRequest(id=execution_id), pb.Execution
         )
 
     async def list_executions(
@@ -241,23 +260,33 @@ class Client:
             page_size=page_size,
             page_token=page_token,
         )
-        return await self._call(self.executions.List, request, pb.ListExecutionsResponse)
+        return await self._call("executions.List", request, pb.ListExecutionsResponse)
 
     async def watch(
         self, execution_id: str, after_revision: int = 0
     ) -> AsyncIterator[pb.Execution]:
-        """Each change of the execution until it has finished and its caller was told."""
-        stream = self.executions.Watch(
-            pb.WatchExecutionRequest(id=execution_id, after_revision=after_revision),
-            metadata=self._metadata,
-        )
-        try:
-            async for execution in stream:
-                yield execution
-        except grpc.aio.AioRpcError as exc:
-            raise _translated(exc, self.address) from exc
-        finally:
-            stream.cancel()  # a watcher that stops early hangs up at once
+        """Each change of the execution until it has finished and its caller was told.
+
+        A stream cut off (its API replica stopped) goes on from the last revision seen at
+        the next address, once per address; with one address the cut is raised."""
+        seen = after_revision
+        endpoints = self.in_turn()
+        for index, endpoint in enumerate(endpoints):
+            stream = endpoint.executions.Watch(
+                pb.WatchExecutionRequest(id=execution_id, after_revision=seen),
+                metadata=self._metadata,
+            )
+            try:
+                async for execution in stream:
+                    seen = execution.revision
+                    yield execution
+                return
+            except grpc.aio.AioRpcError as exc:
+                last = index == len(endpoints) - 1
+                if last or exc.code() != grpc.StatusCode.UNAVAILABLE:
+                    raise _translated(exc, endpoint.address) from exc
+            finally:
+                stream.cancel()  # a watcher that stops early hangs up at once
 
     async def wait(self, execution_id: str) -> pb.Execution:
         """The execution once it has finished."""
@@ -271,11 +300,11 @@ class Client:
         self, execution_id: str, reason: str = "", *, operator: str = ""
     ) -> pb.Execution:
         request = pb.CancelExecutionRequest(id=execution_id, reason=reason, operator=operator)
-        return await self._call(self.executions.Cancel, request, pb.Execution)
+        return await self._call("executions.Cancel", request, pb.Execution)
 
     async def result(self, execution_id: str) -> pb.ExecutionResult:
         return await self._call(
-            self.executions.GetResult, pb.GetResultRequest(id=execution_id), pb.ExecutionResult
+            "executions.GetResult", pb.GetResultRequest(id=execution_id), pb.ExecutionResult
         )
 
     async def complete(
@@ -285,17 +314,15 @@ class Client:
         request = pb.CompleteExecutionRequest(
             id=execution_id, output=output, operator=operator, reason=reason
         )
-        return await self._call(self.executions.Complete, request, pb.Execution)
+        return await self._call("executions.Complete", request, pb.Execution)
 
     async def fail(self, execution_id: str, reason: str, *, operator: str = "") -> pb.Execution:
         """Operators: finish a stuck execution as failed and tell its caller."""
         request = pb.FailExecutionRequest(id=execution_id, reason=reason, operator=operator)
-        return await self._call(self.executions.Fail, request, pb.Execution)
+        return await self._call("executions.Fail", request, pb.Execution)
 
     async def list_stuck(self) -> pb.ListStuckResponse:
-        return await self._call(
-            self.executions.ListStuck, pb.ListStuckRequest(), pb.ListStuckResponse
-        )
+        return await self._call("executions.ListStuck", pb.ListStuckRequest(), pb.ListStuckResponse)
 
     # ------------------------------------------------------------------ events
 
@@ -305,20 +332,27 @@ class Client:
         """Send a CloudEvent to every listening run, or to `execution_id` alone."""
         request = pb.PublishEventRequest(execution_id=execution_id)
         request.event.update(event)
-        return await self._call(self.events.Publish, request, pb.PublishEventResponse)
+        return await self._call("events.Publish", request, pb.PublishEventResponse)
 
-    async def _call(self, method: Any, request: Any, response: type[R]) -> R:
-        """Call `method`, turning gRPC errors into ApiError / ApiUnreachable."""
-        try:
-            result = await method(
-                request,
-                metadata=self._metadata + outgoing_metadata(),
-                timeout=self.call_timeout,
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise _translated(exc, self.address) from exc
-        assert isinstance(result, response)
-        return result
+    async def _call(self, method: str, request: Any, response: type[R]) -> R:
+        """Call `method` ("service.Method") at the next address in turn, and at the next
+        if no connection could be made; gRPC errors become ApiError / ApiUnreachable."""
+        endpoints = self.in_turn()
+        for index, endpoint in enumerate(endpoints):
+            try:
+                result = await attrgetter(method)(endpoint)(
+                    request,
+                    metadata=self._metadata + outgoing_metadata(),
+                    timeout=self.call_timeout,
+                )
+            except grpc.aio.AioRpcError as exc:
+                error = _translated(exc, endpoint.address)
+                if isinstance(error, ApiUnreachable) and index < len(endpoints) - 1:
+                    continue  # nothing was sent: the next address may take it
+                raise error from exc
+            assert isinstance(result, response)
+            return result
+        raise AssertionError("a client has at least one address")
 
 
 class WorkerClient(Client):
@@ -327,10 +361,6 @@ class WorkerClient(Client):
     It carries the worker credential (see `stigmer.credentials`); the API refuses the
     worker-only methods to anyone else.
     """
-
-    def __init__(self, address: str = "127.0.0.1:7234", **options: Any) -> None:
-        super().__init__(address, **options)
-        self.workers = pb_grpc.WorkerServiceStub(self._channel)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkerClient:
@@ -346,42 +376,40 @@ class WorkerClient(Client):
 
     async def callback_token(self, execution_id: str) -> pb.CallbackToken:
         return await self._call(
-            self.workers.GetCallbackToken,
+            "workers.GetCallbackToken",
             pb.GetCallbackTokenRequest(id=execution_id),
             pb.CallbackToken,
         )
 
     async def begin(self, execution_id: str) -> pb.BeginResponse:
-        return await self._call(
-            self.workers.Begin, pb.BeginRequest(id=execution_id), pb.BeginResponse
-        )
+        return await self._call("workers.Begin", pb.BeginRequest(id=execution_id), pb.BeginResponse)
 
     async def report_progress(self, report: pb.ProgressReport) -> pb.ProgressAccepted:
-        return await self._call(self.workers.ReportProgress, report, pb.ProgressAccepted)
+        return await self._call("workers.ReportProgress", report, pb.ProgressAccepted)
 
     async def put_result(self, request: pb.PutResultRequest) -> pb.PutResultResponse:
-        return await self._call(self.workers.PutResult, request, pb.PutResultResponse)
+        return await self._call("workers.PutResult", request, pb.PutResultResponse)
 
     async def record_ending(self, report: pb.EndingReport) -> pb.RecordEndingResponse:
-        return await self._call(self.workers.RecordEnding, report, pb.RecordEndingResponse)
+        return await self._call("workers.RecordEnding", report, pb.RecordEndingResponse)
 
     async def record_callback(
         self, execution_id: str, state: pb.CallbackState | None, *, heartbeat: bool = False
     ) -> pb.Execution:
         report = pb.CallbackReport(id=execution_id, state=state, heartbeat=heartbeat)
-        return await self._call(self.workers.RecordCallback, report, pb.Execution)
+        return await self._call("workers.RecordCallback", report, pb.Execution)
 
     async def cancel_call(self, spec: pb.ExecutionSpec, reason: str) -> pb.Execution:
         request = pb.CancelCallRequest(spec=spec, reason=reason)
-        return await self._call(self.workers.CancelCall, request, pb.Execution)
+        return await self._call("workers.CancelCall", request, pb.Execution)
 
     async def subscribe(self, workflow_id: str, key: str) -> None:
         subscription = pb.Subscription(workflow_id=workflow_id, key=key)
-        await self._call(self.workers.Subscribe, subscription, pb.SubscriptionResponse)
+        await self._call("workers.Subscribe", subscription, pb.SubscriptionResponse)
 
     async def unsubscribe(self, workflow_id: str, key: str) -> None:
         subscription = pb.Subscription(workflow_id=workflow_id, key=key)
-        await self._call(self.workers.Unsubscribe, subscription, pb.SubscriptionResponse)
+        await self._call("workers.Unsubscribe", subscription, pb.SubscriptionResponse)
 
 
 REFUSALS = frozenset(
@@ -442,13 +470,6 @@ def _translated(exc: grpc.aio.AioRpcError, address: str) -> Exception:
             f"cannot reach the Stigmer API at {address}; start it with `stigmer server`"
         )
     return ApiError(exc.code(), details)
-
-
-def _host(address: str) -> str:
-    """The host of `host:port`, `[v6]:port` or a bare host."""
-    if address.startswith("["):
-        return address[1 : address.index("]")]
-    return address.rsplit(":", 1)[0] if address.count(":") == 1 else address
 
 
 def _definition_kind(kind: str) -> pb.DefinitionKind.ValueType:

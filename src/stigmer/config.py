@@ -45,7 +45,8 @@ class Settings(BaseSettings):
 
     # API
     address: str = Field(
-        default="127.0.0.1:7234", description="Where clients find the API (host:port)."
+        default="127.0.0.1:7234",
+        description="Where clients find the API: host:port, or several separated by commas.",
     )
     host: str = Field(default="127.0.0.1", description="Interface the API binds to.")
     port: int = Field(default=7234, description="API port.")
@@ -134,6 +135,21 @@ class Settings(BaseSettings):
     )
     runner_max_activities: int = Field(
         default=500, description="Agents one runner process runs at once (mostly waiting on I/O)."
+    )
+
+    # Temporal Worker Versioning (rolling out workflow code changes)
+    worker_deployment: str | None = Field(
+        default=None,
+        description="Temporal Worker Deployment the workers belong to; with a build id, "
+        "they run as that deployment version.",
+    )
+    worker_build_id: str | None = Field(
+        default=None, description="This release's build id within the worker deployment."
+    )
+    worker_versioning: Literal["pinned", "auto-upgrade"] = Field(
+        default="pinned",
+        description="Workflows stay on the version they started on (pinned), or move to "
+        "the current version at their next task (auto-upgrade).",
     )
 
     # Tasks that start processes on engine workers

@@ -1,7 +1,10 @@
 """Temporal workers for the three task queues, as one platform component.
 
 `stigmer server` runs all three; `stigmer worker --queue Q` runs one, so each queue can
-be scaled out on its own machines. Workers reach the API with the worker credential.
+be scaled out on its own machines. Workers reach the API with the worker credential, at
+one address or several (see `stigmer.client`). Given a worker deployment and a build id,
+they run as that Temporal Worker Deployment version, so a release with changed workflow
+code rolls out beside the one before it (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Any
 
 import structlog
 from temporalio.client import Client as TemporalClient
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from stigmer.agents.runner import RunnerActivities
@@ -40,12 +44,36 @@ def sandbox() -> SandboxedWorkflowRunner:
     )
 
 
+BEHAVIORS = {"pinned": VersioningBehavior.PINNED, "auto-upgrade": VersioningBehavior.AUTO_UPGRADE}
+
+
+class VersioningError(ValueError):
+    """Worker versioning is half configured."""
+
+
+def deployment(settings: Settings) -> WorkerDeploymentConfig | None:
+    """The Worker Deployment version the workers run as; None: unversioned."""
+    if settings.worker_deployment is None and settings.worker_build_id is None:
+        return None
+    if not settings.worker_deployment or not settings.worker_build_id:
+        raise VersioningError(
+            "worker versioning needs both --worker-deployment (STIGMER_WORKER_DEPLOYMENT) "
+            "and --worker-build-id (STIGMER_WORKER_BUILD_ID); only one is set"
+        )
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(settings.worker_deployment, settings.worker_build_id),
+        use_worker_versioning=True,
+        default_versioning_behavior=BEHAVIORS[settings.worker_versioning],
+    )
+
+
 def build_worker(
     queue: str, temporal: TemporalClient, api: WorkerClient, settings: Settings
 ) -> Worker:
     """The worker of one queue (`engine`, `agents` or `runner`) of the platform `settings`
     describe: its queue prefix, its slots, its call activities' secrets and processes."""
     name = task_queue(queue, settings.queue_prefix)
+    versioned = deployment(settings)
     # Execution workflows (agent and workflow runs alike) begin, finish and deliver
     # their callback in local activities, so each worker that runs them has these.
     system = SystemActivities(api, temporal)
@@ -67,6 +95,7 @@ def build_worker(
             ],
             max_concurrent_activities=settings.engine_max_activities,
             workflow_runner=sandbox(),
+            deployment_config=versioned,
         )
     if queue == "agents":
         return Worker(
@@ -75,6 +104,7 @@ def build_worker(
             workflows=[AgentExecutionWorkflow],
             activities=[*lifecycle, system.heartbeat_caller],
             workflow_runner=sandbox(),
+            deployment_config=versioned,
         )
     runner = RunnerActivities(api, settings.result_size_budget, SecretStore(settings.data_dir))
     return Worker(
@@ -82,6 +112,7 @@ def build_worker(
         task_queue=name,
         activities=[runner.run_agent],
         max_concurrent_activities=settings.runner_max_activities,
+        deployment_config=versioned,
     )
 
 
@@ -93,6 +124,7 @@ class Workers:
     def __init__(self, settings: Settings, queues: Sequence[str]) -> None:
         for queue in queues:
             task_queue(queue)  # refuses an unknown kind
+        deployment(settings)  # refuses half-configured versioning before anything starts
         self.settings = settings
         self.queues = list(queues)
         self.api: WorkerClient | None = None

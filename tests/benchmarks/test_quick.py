@@ -65,3 +65,11 @@ def test_throughput(tmp_path: Path) -> None:
     for row in report["rows"]:
         assert row["completed"] == row["calls"] and row["calls/s"] > 0
     assert report["rows"][-1]["% of bare"] == 100
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(300)
+def test_replicas(tmp_path: Path) -> None:
+    figures = run_quick("replicas", tmp_path)["figures"]
+    assert figures["ends"] == 5
+    assert 0 <= figures["p50 ms"] <= figures["max ms"]

@@ -39,7 +39,7 @@ async def test_every_runs_until_the_schedule_is_removed(platform: Platform) -> N
     await client.apply("workflow", "ticker", scheduled("ticker", {"every": {"seconds": 2}}))
     runs = await finished_runs(platform, "ticker", at_least=2)
     assert all(output_of(r) == {"ran": True} for r in runs if r.status.phase == pb.COMPLETED)
-    schedules = Schedules(platform.api.launcher, platform.settings)
+    schedules = Schedules(platform.api.launcher, platform.settings, platform.api.store.db)
     temporal = await connect_temporal(platform.settings)
     handle = temporal.get_schedule_handle(schedules.schedule_id("ticker"))
     assert (await handle.describe()).schedule.spec.intervals
@@ -54,7 +54,7 @@ async def test_every_runs_until_the_schedule_is_removed(platform: Platform) -> N
 async def test_cron_is_a_temporal_schedule_and_delete_removes_it(platform: Platform) -> None:
     client = platform.client
     await client.apply("workflow", "nightly", scheduled("nightly", {"cron": "0 0 * * *"}))
-    schedules = Schedules(platform.api.launcher, platform.settings)
+    schedules = Schedules(platform.api.launcher, platform.settings, platform.api.store.db)
     temporal = await connect_temporal(platform.settings)
     handle = temporal.get_schedule_handle(schedules.schedule_id("nightly"))
     spec = (await handle.describe()).schedule.spec
@@ -82,7 +82,7 @@ async def test_on_runs_with_the_events_as_input(platform: Platform) -> None:
     schedule = {"on": {"one": {"with": {"type": "patient.heartbeat.low"}}}}
     alert = {"alert": {"set": {"patient": "${ $workflow.input[0].data.patient }"}}}
     await client.apply("workflow", "nurse", scheduled("nurse", schedule, alert))
-    schedules = Schedules(platform.api.launcher, platform.settings)
+    schedules = Schedules(platform.api.launcher, platform.settings, platform.api.store.db)
     store = platform.api.store
     assert store is not None
 

@@ -6,25 +6,29 @@ from __future__ import annotations
 from typing import Any
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from tests.faults.processes import ProcessPlatform
+from tests.faults.processes import Observed, ProcessPlatform
 from tests.handshake.helpers import SCRIPTED, agent_task, document, eventually, output_of
 
 
 async def start_calls(
-    platform: ProcessPlatform, messages: list[str], agent: dict[str, Any] = SCRIPTED
+    platform: Observed,
+    messages: list[str],
+    agent: dict[str, Any] = SCRIPTED,
+    **task_options: Any,
 ) -> list[str]:
-    """One workflow per message, each calling `agent` (scripted by default) once; their ids."""
+    """One workflow per message, each calling `agent` (scripted by default) once, its
+    `call: agent` task given `task_options` (`heartbeatTimeout=...`); their ids."""
     name = "scripted" if agent is SCRIPTED else "modelled"
     await platform.client.apply("agent", name, agent)
     ids = []
     for message in messages:
-        task = agent_task("ask", message, agent=name)
+        task = agent_task("ask", message, agent=name, **task_options)
         created = await platform.client.run_workflow(document=document(task))
         ids.append(created.execution.id)
     return ids
 
 
-async def working_calls(platform: ProcessPlatform, workflow_ids: list[str]) -> list[str]:
+async def working_calls(platform: Observed, workflow_ids: list[str]) -> list[str]:
     """The agent execution of each workflow, once every agent is inside its own code.
 
     That is when the agent has reported its first step: IN_PROGRESS alone comes before
@@ -64,7 +68,7 @@ async def agents_done(
 
 
 async def settled(
-    platform: ProcessPlatform, execution_ids: list[str], seconds: float
+    platform: Observed, execution_ids: list[str], seconds: float
 ) -> list[pb.Execution]:
     """Every execution finished, with its callback recorded; polled, as the API may restart."""
     done: dict[str, pb.Execution] = {}
@@ -83,7 +87,7 @@ async def settled(
 
 
 async def assert_each_call_completed_once(
-    platform: ProcessPlatform,
+    platform: Observed,
     workflow_ids: list[str],
     outputs: list[str],
     seconds: float,

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import grpc
 import pytest
@@ -84,7 +84,7 @@ class PartProcess:
         """Until `text` appears in the log since the latest start."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if text in self._since_start():
+            if text in self.since_start():
                 return
             if not self.running:
                 raise AssertionError(f"{self.name} exited before logging {text!r}")
@@ -100,7 +100,8 @@ class PartProcess:
         kept = [line for line in text.splitlines() if not line.startswith(TRACEBACK_BOX)]
         return "\n".join(kept[-lines:])
 
-    def _since_start(self) -> str:
+    def since_start(self) -> str:
+        """The log since the latest start."""
         with open(self.log, "rb") as log:
             log.seek(self._offset)
             return log.read().decode(errors="replace")
@@ -228,26 +229,49 @@ class ProcessPlatform:
         sections += [(name, tail()) for name, tail in self.other_logs]
         return "\n".join(f"\n----- {name} -----\n{text}" for name, text in sections)
 
-    async def api_call(self, call: Callable[[Client], Awaitable[T]]) -> T | None:
-        """The call's answer, or None while the API is unreachable (being restarted)."""
-        try:
-            return await call(self.client)
-        except ApiUnreachable:
+    async def settled(self, execution_id: str) -> pb.Execution | None:
+        return await settled_on(self.client, execution_id)
+
+
+async def reachable(client: Client, call: Callable[[Client], Awaitable[T]]) -> T | None:
+    """The call's answer, or None while the API is unreachable (being restarted)."""
+    try:
+        return await call(client)
+    except ApiUnreachable:
+        return None
+    except ApiError as exc:
+        if exc.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
             return None
-        except ApiError as exc:
-            if exc.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-                return None
-            raise
+        raise
+
+
+async def settled_on(client: Client, execution_id: str) -> pb.Execution | None:
+    """The execution once finished and, if it has a caller, once its callback is recorded."""
+    found = await reachable(client, lambda c: c.execution(execution_id))
+    if found is None or found.status.phase not in TERMINAL:
+        return None
+    callback = found.status.callback
+    if callback.workflow_id and callback.outcome in UNSETTLED:
+        return None
+    return found
+
+
+class Observed(Protocol):
+    """What the calls and their checks need of a platform: a client, and finished executions."""
+
+    client: Client
+
+    async def settled(self, execution_id: str) -> pb.Execution | None: ...
+
+
+class Through:
+    """A platform seen through one client (one API replica of several)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
 
     async def settled(self, execution_id: str) -> pb.Execution | None:
-        """The execution once finished and, if it has a caller, once its callback is recorded."""
-        found = await self.api_call(lambda c: c.execution(execution_id))
-        if found is None or found.status.phase not in TERMINAL:
-            return None
-        callback = found.status.callback
-        if callback.workflow_id and callback.outcome in UNSETTLED:
-            return None
-        return found
+        return await settled_on(self.client, execution_id)
 
 
 class started:

@@ -1,9 +1,10 @@
 """The handshake survives crashes of each part of the platform, each a real OS process.
 
-Every test crashes one part (SIGKILL, or a restart of Temporal itself) while agent calls
-are pending on their tokens, brings it back, and checks that nothing was lost: each call
-made exactly one AgentExecution, each caller got its own agent's output, and each
-callback was delivered. Waits are bounded; the longest ones are marked LONG WAIT.
+Every test crashes one part (SIGKILL, or a restart of Temporal or PostgreSQL itself)
+while agent calls are pending on their tokens, brings it back, and checks that nothing
+was lost: each call made exactly one AgentExecution, each caller got its own agent's
+output, and each callback was delivered. Each runs on SQLite and on PostgreSQL (see
+`database_url`). Waits are bounded; the longest ones are marked LONG WAIT.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from tests.faults.calls import (
     start_calls,
     working_calls,
 )
+from tests.faults.matrix import PostgresFault
 from tests.faults.processes import ProcessPlatform, started
 from tests.handshake.helpers import script
+from tests.support.postgres import PrivateCluster
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -93,7 +96,7 @@ async def test_calls_survive_a_killed_api_server(processes: ProcessPlatform) -> 
     )
     await working_calls(platform, workflow_ids)
     platform.api.kill()
-    await platform.restart_api()  # same port, same data dir and SQLite database
+    await platform.restart_api()  # same port, same data dir and database
     await assert_each_call_completed_once(platform, workflow_ids, outputs, seconds=40)
 
 
@@ -119,7 +122,7 @@ async def test_calls_survive_an_api_outage_as_their_agents_finish(
 
 
 async def test_calls_survive_a_restart_of_temporal(
-    request: pytest.FixtureRequest, tmp_path: Path
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str | None
 ) -> None:
     """Pending tokens and running agents outlive Temporal going down and coming back.
 
@@ -130,7 +133,7 @@ async def test_calls_survive_a_restart_of_temporal(
     )
     await temporal.start()
     try:
-        parts = started(request, temporal.address, tmp_path / "platform")
+        parts = started(request, temporal.address, tmp_path / "platform", database_url=database_url)
         parts.platform.other_logs.append((f"temporal ({temporal.log_path})", temporal.log_tail))
         async with parts as platform:
             outputs = [f"answer {n}" for n in range(3)]
@@ -167,3 +170,34 @@ async def test_calls_survive_a_killed_engine_and_agents_worker(
     await platform.restart_worker(platform.engine)
     await platform.restart_worker(platform.agents)
     await assert_each_call_completed_once(platform, workflow_ids, outputs, seconds=40)
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(240)
+async def test_calls_survive_a_crash_and_restart_of_postgresql(
+    request: pytest.FixtureRequest, temporal_server: EmbeddedTemporal, tmp_path: Path
+) -> None:
+    """The store's server killed with SIGKILL while agents work, down a few seconds, then
+    started again (crash recovery): the API's pool, its change listener and its leadership
+    reconnect, and every call ends once.
+
+    A PostgreSQL of its own, since the shared server serves every other test."""
+    cluster = await asyncio.to_thread(PrivateCluster)
+    fault = PostgresFault(cluster)
+    try:
+        await fault.up()
+        parts = started(request, temporal_server.address, tmp_path, database_url=cluster.url)
+        parts.platform.other_logs.append((f"postgresql ({cluster.log})", cluster.log_tail))
+        async with parts as platform:
+            outputs = [f"answer {n}" for n in range(3)]
+            workflow_ids = await start_calls(
+                platform, [script(steps=2, sleep=4, output=o) for o in outputs]
+            )
+            await working_calls(platform, workflow_ids)
+            await fault.kill()
+            # LONG WAIT: the store stays down while the agents finish their work.
+            await asyncio.sleep(5)
+            await fault.up()
+            await assert_each_call_completed_once(platform, workflow_ids, outputs, seconds=90)
+    finally:
+        await asyncio.to_thread(cluster.remove)

@@ -91,12 +91,16 @@ async def test_apply_get_list_delete(platform: Platform) -> None:
 async def test_list_pages_through_many_definitions(platform: Platform) -> None:
     for index in range(5):
         await platform.client.apply("agent", f"agent-{index}", SCRIPTED)
-    page = await platform.client.definitions.List(pb.ListDefinitionsRequest(page_size=2))
+    page = await platform.client.endpoints[0].definitions.List(
+        pb.ListDefinitionsRequest(page_size=2)
+    )
     assert len(page.definitions) == 2 and page.next_page_token
     everything = await platform.client.list()
     assert [d.metadata.name for d in everything] == [f"agent-{index}" for index in range(5)]
     code, message = await failure(
-        platform.client.definitions.List(pb.ListDefinitionsRequest(page_token="not a token!"))
+        platform.client.endpoints[0].definitions.List(
+            pb.ListDefinitionsRequest(page_token="not a token!")
+        )
     )
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert "page_token" in message
@@ -126,7 +130,9 @@ async def test_apply_without_kind_is_invalid(platform: Platform) -> None:
     definition = pb.Definition(metadata=pb.Metadata(name="helper"))
     definition.spec.update(SCRIPTED)
     code, message = await failure(
-        platform.client.definitions.Apply(pb.ApplyDefinitionRequest(definition=definition))
+        platform.client.endpoints[0].definitions.Apply(
+            pb.ApplyDefinitionRequest(definition=definition)
+        )
     )
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert "definition.kind" in message

@@ -1,8 +1,9 @@
-"""A PostgreSQL server of a test's own, which the test may kill, stop and start again.
+"""PostgreSQL for tests: a private database on the shared server, or a server of a test's
+own, which the test may kill, stop and start again.
 
-The machine's shared server on 127.0.0.1:5432 serves the store tests; a fault test that
-crashes or stops its database must not take that one down, so it runs a private cluster
-from Debian's binaries on a free port. PostgreSQL refuses to run as root: as root the
+The machine's shared server on 127.0.0.1:5432 serves the store tests, each on a database
+of its own (`private_database`); a fault test that crashes or stops its database must not
+take that one down, so it runs a private cluster from Debian's binaries on a free port. PostgreSQL refuses to run as root: as root the
 cluster runs as the `postgres` user. Killing it kills its whole process group, as a
 crash of the machine's database would, and starting it again runs crash recovery.
 """
@@ -14,12 +15,55 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
 from stigmer.local.embedded import free_port
+
+SHARED_URL = os.environ.get(
+    "STIGMER_TEST_POSTGRES", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+"""The machine's shared server (trust auth), as a SQLAlchemy URL."""
+
+
+def postgres_reachable(url: str = SHARED_URL) -> bool:
+    parsed = make_url(url)
+    try:
+        with socket.create_connection((parsed.host or "127.0.0.1", parsed.port or 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _asyncpg_dsn(url: str, database: str) -> str:
+    """The same server as a SQLAlchemy URL, as a plain DSN naming another database."""
+    return make_url(url).set(drivername="postgresql", database=database).render_as_string(False)
+
+
+@contextlib.asynccontextmanager
+async def private_database(url: str = SHARED_URL) -> AsyncIterator[str]:
+    """The URL of an empty database on the shared server, dropped afterwards so runs never
+    see each other's rows; the test is skipped when the server does not answer."""
+    if not postgres_reachable(url):
+        pytest.skip(f"PostgreSQL is not reachable at {make_url(url).host}:{make_url(url).port}")
+    name = f"stigmer_test_{uuid.uuid4().hex[:12]}"
+    maintenance = await asyncpg.connect(_asyncpg_dsn(url, "postgres"))
+    try:
+        await maintenance.execute(f'CREATE DATABASE "{name}"')
+        yield make_url(url).set(database=name).render_as_string(False)
+    finally:
+        await maintenance.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await maintenance.close()
+
 
 BIN_ROOT = Path("/usr/lib/postgresql")
 READY_SECONDS = 60.0

@@ -19,7 +19,7 @@ from stigmer.observability.endpoint import MetricsEndpoint
 from stigmer.observability.logs import configure_logging
 from stigmer.observability.tracing import shutdown_tracing
 from stigmer.server.app import AccessError, ApiServer
-from stigmer.workers import Workers
+from stigmer.workers import BEHAVIORS, VersioningError, Workers, deployment
 
 
 def register(app: typer.Typer) -> None:
@@ -124,7 +124,12 @@ def worker(
     temporal_tls: Annotated[bool | None, typer.Option(help="TLS to Temporal.")] = None,
     temporal_api_key: Annotated[str | None, typer.Option(show_default=False)] = None,
     address: Annotated[
-        str | None, typer.Option(help="Where the API listens.", envvar="STIGMER_ADDRESS")
+        str | None,
+        typer.Option(
+            help="Where the API listens: host:port, or several separated by commas (used in "
+            "turn, skipping any that is down).",
+            envvar="STIGMER_ADDRESS",
+        ),
     ] = None,
     worker_token_file: Annotated[
         Path | None,
@@ -147,12 +152,29 @@ def worker(
             envvar="STIGMER_ALLOW_PLAINTEXT",
         ),
     ] = None,
+    worker_deployment: Annotated[
+        str | None, typer.Option(help="Temporal Worker Deployment name (with --worker-build-id).")
+    ] = None,
+    worker_build_id: Annotated[
+        str | None, typer.Option(help="This release's build id in the worker deployment.")
+    ] = None,
+    worker_versioning: Annotated[
+        str | None,
+        typer.Option(help="pinned (default) or auto-upgrade: where running workflows go."),
+    ] = None,
 ) -> None:
     """Run the workers of some queues alone, to scale them out on more machines."""
     unknown = sorted(set(queue) - set(QUEUE_KINDS))
     if unknown:
         typer.echo(
             f"error: unknown queue(s) {unknown}; expected {', '.join(QUEUE_KINDS)}", err=True
+        )
+        raise typer.Exit(2)
+    if worker_versioning is not None and worker_versioning not in BEHAVIORS:
+        typer.echo(
+            f"error: --worker-versioning is {worker_versioning!r}; expected one of "
+            f"{', '.join(BEHAVIORS)}",
+            err=True,
         )
         raise typer.Exit(2)
     settings = load_settings(
@@ -165,7 +187,15 @@ def worker(
         metrics_port=metrics_port,
         metrics_host=metrics_host,
         allow_plaintext=allow_plaintext,
+        worker_deployment=worker_deployment,
+        worker_build_id=worker_build_id,
+        worker_versioning=worker_versioning,
     )
+    try:
+        deployment(settings)
+    except VersioningError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     configure_logging(settings)
     leave(
         serve(

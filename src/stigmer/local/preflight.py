@@ -38,16 +38,17 @@ class PortUse:
     env: str
 
 
-class DataDirLock:
-    """An exclusive ``flock`` on ``<data_dir>/server.lock`` that records the holder's pid.
+class ProcessLock:
+    """An exclusive ``flock`` on a file that records the holder's pid.
 
     ``flock`` is released by the kernel when the process dies, so a crashed server never
     leaves a stale lock behind; the pid in the file only serves the error message.
     """
 
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.path = data_dir / LOCK_FILE
+    def __init__(self, path: Path, refusal: str) -> None:
+        self.path = path
+        self.refusal = refusal
+        """What is refused, after "another stigmer server (pid N) ..."."""
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -60,9 +61,7 @@ class DataDirLock:
             if err.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
                 raise PreflightError(f"cannot lock {self.path}: {err.strerror}") from err
             who = f"pid {holder}" if holder is not None else "unknown pid"
-            raise PreflightError(
-                f"another stigmer server ({who}) is using {self.data_dir}"
-            ) from err
+            raise PreflightError(f"another stigmer server ({who}) {self.refusal}") from err
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         os.fsync(fd)
@@ -80,6 +79,14 @@ class DataDirLock:
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+
+class DataDirLock(ProcessLock):
+    """One server per data dir: ``<data_dir>/server.lock``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(data_dir / LOCK_FILE, f"is using {data_dir}")
+        self.data_dir = data_dir
 
 
 def _read_pid(fd: int) -> int | None:

@@ -2,8 +2,9 @@
 
 Counters and histograms are incremented in the process where the event happens (a
 callback is counted by the worker that delivered it), so Prometheus sums them over every
-scraped process. Gauges of stored state are set by the API's collector alone
-(`observability.collector`), since every replica of it would see the same store.
+scraped process. Gauges of stored state are set by the collector
+(`server.collector`) of the leading API replica alone, since every replica sees the
+same store.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ QUEUE_POLLERS = Gauge(
     "stigmer_task_queue_pollers",
     "Workers seen polling each task queue in the last two minutes, as Temporal reports.",
     ["queue", "type"],
+)
+LEADS = Gauge(
+    "stigmer_api_leader",
+    "1 in the API replica that computes the gauges of stored state, 0 in the others.",
 )
 COLLECTED_AT = Gauge(
     "stigmer_state_collected_timestamp_seconds",

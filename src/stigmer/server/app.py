@@ -1,4 +1,9 @@
-"""The API server: the gRPC services over the store, with health, reflection and access."""
+"""The API server: the gRPC services over the store, with health, reflection and access.
+
+On PostgreSQL any number of replicas share the store: each hears the others' changes
+(`ChangeListener`) and one of them leads the once-only work (`Leadership`). On SQLite
+one process owns the file: a second server against it refuses to start.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +17,12 @@ from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
 from stigmer.config import Settings
 from stigmer.contract.limits import MAX_MESSAGE_BYTES
 from stigmer.credentials import worker_token
-from stigmer.observability.collector import StateCollector
+from stigmer.local.preflight import ProcessLock
 from stigmer.observability.interceptor import ApiMetricsInterceptor
 from stigmer.server.access import Access, AccessInterceptor
 from stigmer.server.callbacks import Callbacks
 from stigmer.server.changes import Changes
+from stigmer.server.collector import StateCollector
 from stigmer.server.creation import Creation
 from stigmer.server.definitions import DefinitionService
 from stigmer.server.events import EventService
@@ -27,6 +33,10 @@ from stigmer.server.reconciler import Reconciler
 from stigmer.server.recorder import Recorder
 from stigmer.server.schedules import Schedules
 from stigmer.server.worker_service import WorkerService
+from stigmer.store.database import sqlite_file
+from stigmer.store.dedicated import is_postgresql
+from stigmer.store.leadership import Leadership
+from stigmer.store.notify import ChangeListener
 from stigmer.store.store import Store
 
 log = structlog.get_logger("stigmer.server")
@@ -75,6 +85,9 @@ class ApiServer:
         self.launcher = Launcher(settings)
         self.collector: StateCollector | None = None
         self.reconciler: Reconciler | None = None
+        self.sole_process: ProcessLock | None = None
+        self.listener: ChangeListener | None = None
+        self.leadership: Leadership | None = None
 
     def summary(self) -> list[tuple[str, str]]:
         scheme = "grpcs" if self.settings.tls_cert else "grpc"
@@ -86,12 +99,18 @@ class ApiServer:
             settings.api_token.get_secret_value() if settings.api_token else None,
             worker_token(settings, create=True),
         )
-        self.store = store = await Store.open(settings.resolved_database_url)
+        url = settings.resolved_database_url
+        self._own_sqlite_file(url)
+        self.store = store = await Store.open(url)
         changes = Changes()
+        if is_postgresql(url):
+            self.listener = ChangeListener(url, changes.notify, changes.wake_all)
+            await self.listener.start()
+        self.leadership = leadership = Leadership(url)
         recorder = Recorder(store, changes)
         callbacks = Callbacks(store, self.launcher, recorder)
         self.reconciler = reconciler = Reconciler(
-            store, self.launcher, recorder, callbacks, settings
+            store, self.launcher, recorder, callbacks, settings, leadership
         )
         operators = Operators(store, self.launcher, settings, recorder, callbacks, reconciler)
         creation = Creation(store, self.launcher, settings, recorder, callbacks, reconciler)
@@ -103,7 +122,7 @@ class ApiServer:
             ],
         )
         pb_grpc.add_DefinitionServiceServicer_to_server(
-            DefinitionService(store, Schedules(self.launcher, settings)), server
+            DefinitionService(store, Schedules(self.launcher, settings, store.db)), server
         )
         pb_grpc.add_ExecutionServiceServicer_to_server(
             ExecutionService(store, settings, access, changes, creation, operators), server
@@ -127,7 +146,8 @@ class ApiServer:
         self.server = server
         for service in (*SERVICES, ""):
             await self.health.set(service, health_pb2.HealthCheckResponse.SERVING)
-        self.collector = StateCollector(store, settings, self.launcher.client)
+        leadership.start()
+        self.collector = StateCollector(store, settings, leadership, self.launcher.client)
         self.collector.start()
         reconciler.start()
         log.info("api listening", address=settings.api_bind)
@@ -143,6 +163,30 @@ class ApiServer:
             await self.health.enter_graceful_shutdown()
             await self.server.stop(GRACE_SECONDS)
             self.server = None
+        if self.leadership is not None:
+            await self.leadership.stop()
+            self.leadership = None
+        if self.listener is not None:
+            await self.listener.stop()
+            self.listener = None
         if self.store is not None:
             await self.store.close()
             self.store = None
+        if self.sole_process is not None:
+            self.sole_process.release()
+            self.sole_process = None
+
+    def _own_sqlite_file(self, url: str) -> None:
+        """SQLite serves one process: a second server on the same file refuses to start."""
+        file = sqlite_file(url)
+        if file is None:
+            return
+        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock = ProcessLock(
+            file.with_name(file.name + ".lock"),
+            f"is using the SQLite store {file}; SQLite serves one server process: stop "
+            "that one, or share a PostgreSQL database between replicas "
+            "(STIGMER_DATABASE_URL=postgresql+asyncpg://...)",
+        )
+        lock.acquire()
+        self.sole_process = lock

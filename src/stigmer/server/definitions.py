@@ -79,12 +79,17 @@ class DefinitionService(pb_grpc.DefinitionServiceServicer):
             if value
         }
         name = definition.metadata.name
-        if definition.kind == pb.WORKFLOW:
+        if definition.kind != pb.WORKFLOW:
+            stored, changed = await self.store.definitions.apply(
+                kind, name, spec, metadata, content_version(spec)
+            )
+            return pb.ApplyDefinitionResponse(definition=stored, changed=changed)
+        async with self.schedules.exclusive(name):
             # Temporal first: if it cannot take the schedule, nothing is stored either.
             await self.schedules.sync(name, spec, await self._current_spec(kind, name))
-        stored, changed = await self.store.definitions.apply(
-            kind, name, spec, metadata, content_version(spec)
-        )
+            stored, changed = await self.store.definitions.apply(
+                kind, name, spec, metadata, content_version(spec)
+            )
         return pb.ApplyDefinitionResponse(definition=stored, changed=changed)
 
     async def _current_spec(self, kind: str, name: str) -> dict[str, Any] | None:
@@ -121,9 +126,12 @@ class DefinitionService(pb_grpc.DefinitionServiceServicer):
         if not request.name:
             raise InvalidArgument("name", "is required")
         kind = kind_name(request.kind)
-        if request.kind == pb.WORKFLOW:
+        if request.kind != pb.WORKFLOW:
+            await self.store.definitions.delete(kind, request.name)
+            return pb.DeleteDefinitionResponse()
+        async with self.schedules.exclusive(request.name):
             await self.schedules.sync(
                 request.name, None, await self._current_spec(kind, request.name)
             )
-        await self.store.definitions.delete(kind, request.name)
+            await self.store.definitions.delete(kind, request.name)
         return pb.DeleteDefinitionResponse()

@@ -13,7 +13,6 @@ from google.protobuf.duration_pb2 import Duration
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
 from stigmer.config import Settings
-from stigmer.observability.stuck import find_stuck
 from stigmer.resources.executions import has_ended
 from stigmer.server.access import Access
 from stigmer.server.changes import Changes
@@ -21,13 +20,14 @@ from stigmer.server.creation import Creation
 from stigmer.server.errors import InvalidArgument, required_id, rpc, rpc_stream
 from stigmer.server.operators import Operators
 from stigmer.server.pages import cursor_of, page_size, page_token
+from stigmer.server.stuck import find_stuck
 from stigmer.store.store import Store
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
 WATCH_POLL_SECONDS = 5.0
-"""Writes made here wake watchers at once; they also re-read at this pace, to see writes
-made by another API replica."""
+"""A change through any replica wakes its watchers at once (see `Changes`); they also
+re-read at this pace, in case a notice was lost."""
 
 
 class ExecutionService(pb_grpc.ExecutionServiceServicer):
@@ -84,14 +84,15 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
     ) -> AsyncIterator[pb.Execution]:
         execution_id = required_id(request.id)
         seen = request.after_revision
-        while True:
-            execution = await self.store.executions.get(execution_id)
-            if execution.revision > seen:
-                seen = execution.revision
-                yield execution
-            if has_ended(execution.status) and _settled(execution):
-                return
-            await self.changes.wait(execution_id, WATCH_POLL_SECONDS)
+        with self.changes.watching(execution_id) as wakeup:
+            while True:
+                execution = await self.store.executions.get(execution_id)
+                if execution.revision > seen:
+                    seen = execution.revision
+                    yield execution
+                if has_ended(execution.status) and _settled(execution):
+                    return
+                await wakeup.wait(WATCH_POLL_SECONDS)
 
     @rpc
     async def GetResult(self, request: pb.GetResultRequest, context: Context) -> pb.ExecutionResult:

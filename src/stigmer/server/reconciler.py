@@ -8,6 +8,8 @@ asks Temporal how their run stands, and records the end Temporal knows (the endi
 workflow returned or failed with, or the reason it stopped), then tells the caller.
 A PENDING execution whose workflow was never started (the API died between storing it
 and starting it) is started, so a call is never lost; one cancelled meanwhile is ended.
+Only the leading API replica sweeps (see `Leadership`); every write is optimistic, so
+two replicas that both believe they lead for a moment record nothing twice.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from stigmer.server.callbacks import Callbacks
 from stigmer.server.definitions import document_of
 from stigmer.server.launcher import Fate, Launcher
 from stigmer.server.recorder import Recorder
+from stigmer.store.leadership import Leadership
 from stigmer.store.store import Store
 
 log = structlog.get_logger("stigmer.server")
@@ -50,8 +53,10 @@ class Reconciler:
         recorder: Recorder,
         callbacks: Callbacks,
         settings: Settings,
+        leadership: Leadership,
     ) -> None:
         self.store = store
+        self.leadership = leadership
         self.launcher = launcher
         self.recorder = recorder
         self.callbacks = callbacks
@@ -72,6 +77,8 @@ class Reconciler:
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
+            if not self.leadership.leads:
+                continue
             try:
                 await self.sweep()
             except (TemporalUnreachableError, OSError) as exc:

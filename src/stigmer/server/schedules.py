@@ -1,12 +1,16 @@
 """Keeping a Workflow definition's `schedule` in Temporal, on apply and on delete.
 
 The schedule is replaced as a whole whenever the definition changes (remove, then
-create), so what runs is always what the current version says.
+create), so what runs is always what the current version says. API replicas take turns
+per workflow (`exclusive`): two applies of one workflow through different replicas
+never interleave their removes and creates, and the definition stored last is the one
+whose schedule runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 from temporalio.client import (
@@ -26,11 +30,13 @@ from stigmer.contract.inputs import ScheduledRun
 from stigmer.contract.names import SCHEDULED_RUN_WORKFLOW
 from stigmer.engine.durations import parse_duration
 from stigmer.server.launcher import Launcher
+from stigmer.store.database import Database
 
 
 class Schedules:
-    def __init__(self, launcher: Launcher, settings: Settings) -> None:
+    def __init__(self, launcher: Launcher, settings: Settings, database: Database) -> None:
         self.launcher = launcher
+        self.database = database
         self.prefix = settings.queue_prefix
         self.queue = task_queue("engine", settings.queue_prefix)
 
@@ -39,6 +45,12 @@ class Schedules:
 
     def loop_id(self, workflow: str) -> str:
         return f"{self.prefix}scheduled-run/{workflow}"
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, workflow: str) -> AsyncIterator[None]:
+        """Hold while syncing and storing `workflow`: one replica at a time changes it."""
+        async with self.database.exclusive(self.schedule_id(workflow)):
+            yield
 
     async def sync(
         self, workflow: str, document: dict[str, Any] | None, previous: dict[str, Any] | None

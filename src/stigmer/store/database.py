@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,6 +31,11 @@ from stigmer.store.error_text import hide_values
 
 MAX_WRITE_ATTEMPTS = 100
 """Optimistic writes that lost a race are re-run this often, then give up with Conflict."""
+EXCLUSIVE_LOCKS = 0x5717_5C0E
+"""The first key of the advisory locks `Database.exclusive` takes (the second: the scope)."""
+EXCLUSIVE_WAIT = "30s"
+LOCK_NOT_AVAILABLE = "55P03"
+"""PostgreSQL's SQLSTATE for a lock wait that ran past `lock_timeout`."""
 
 
 class NotFound(LookupError):
@@ -66,6 +72,7 @@ class Database:
         # fails at once if another write slipped in, so this process queues its writes.
         self._serial_writes = engine.dialect.name == "sqlite"
         self._write_lock = asyncio.Lock()
+        self._scope_locks: dict[str, asyncio.Lock] = {}
 
     @property
     def dialect(self) -> str:
@@ -79,6 +86,34 @@ class Database:
                 await stack.enter_async_context(self._write_lock)
             session = await stack.enter_async_context(self.sessions.begin())
             yield session
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, scope: str, wait: str = EXCLUSIVE_WAIT) -> AsyncIterator[None]:
+        """One holder of `scope` at a time across every process on this database.
+
+        On PostgreSQL a transaction-level advisory lock, released when the block ends
+        (or its connection dies); waiting longer than `wait` is a Conflict. On
+        SQLite there is one process, and an in-process lock suffices.
+        """
+        if self.dialect != "postgresql":
+            async with self._scope_locks.setdefault(scope, asyncio.Lock()):
+                yield
+            return
+        async with self.engine.connect() as connection, connection.begin():
+            await connection.execute(
+                text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": wait}
+            )
+            try:
+                await connection.execute(
+                    select(func.pg_advisory_xact_lock(EXCLUSIVE_LOCKS, func.hashtext(scope)))
+                )
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
+                raise Conflict(
+                    f"{scope} is being changed through another replica for over {wait}; try again"
+                ) from exc
+            yield
 
     @classmethod
     async def open(cls, url: str) -> Database:

@@ -99,6 +99,12 @@ class Definitions:
             rows = (await session.scalars(query.limit(limit))).all()
             return [await _definition(session, row) for row in rows]
 
+    async def names(self) -> list[tuple[str, str]]:
+        """(kind, name) of every current definition."""
+        async with self.db.sessions() as session:
+            rows = await session.execute(select(DefinitionRow.kind, DefinitionRow.name))
+            return [(kind, name) for kind, name in rows]
+
     async def delete(self, kind: str, name: str) -> None:
         """Removes the definition; its versions stay for the executions that ran them."""
         async with self.db.writing() as session:

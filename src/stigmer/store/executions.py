@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.contract.phases import OPEN_NAMES, TERMINAL, TERMINAL_NAMES
-from stigmer.store import results, tokens
+from stigmer.store import notify, results, tokens
 from stigmer.store.database import MAX_WRITE_ATTEMPTS, Conflict, Database, NotFound, now, utc
 from stigmer.store.results import StoredResult
 from stigmer.store.tables import ExecutionRow
@@ -99,6 +99,7 @@ class Executions:
                 if not await _swap(session, row, status):
                     continue
                 await tokens.keep(session, execution_id, token)
+                await notify.announce(session, execution_id)
                 return _swapped(row, status)
         raise Conflict(f"execution {execution_id!r} kept changing; gave up rotating its token")
 
@@ -186,6 +187,7 @@ class Executions:
                 if await _swap(session, row, status):
                     if result is not None and was_open and status.result_ref:
                         await results.keep(session, execution_id, result)
+                    await notify.announce(session, execution_id)
                     return _swapped(row, status)
             await asyncio.sleep(0)
         raise Conflict(f"execution {execution_id!r} kept changing; gave up after retries")

@@ -1,7 +1,10 @@
 """The API's periodic look at stored state: the gauges, and the stuck-call check.
 
-It runs in the API process only (one place, whatever the number of workers), every
-`collect_interval`. Each stuck execution is logged once, when first found.
+It runs in the leading API replica only (one place, whatever the number of replicas and
+workers), every `collect_interval`; a replica that does not lead exports none of these
+gauges, so a sum over replicas counts each execution once. Every known label value (each
+kind and phase, each applied target) is exported, at 0 when nothing matches: an idle
+platform shows 0, not "no data". Each stuck execution is logged once, when first found.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.config import QUEUE_KINDS, Settings, task_queue
 from stigmer.errors import PlatformError
 from stigmer.observability import metrics
-from stigmer.observability.stuck import REASONS, Stuck, find_stuck, reason_label
+from stigmer.observability.stuck import REASONS, reason_label
+from stigmer.server.stuck import Stuck, find_stuck
+from stigmer.store.leadership import Leadership
 from stigmer.store.store import Store
 
 log = structlog.get_logger("stigmer.observability")
@@ -35,6 +40,17 @@ QUEUE_TYPES = {
 }
 SERVED = {"engine": ("workflow", "activity"), "agents": ("workflow", "activity")}
 """What each queue's workers poll for; the runner queue has activities only."""
+KINDS = ("agent", "workflow")
+INLINE = "(inline)"
+"""The target label of a workflow run from a document rather than an applied Workflow."""
+STORED_STATE = (
+    metrics.PENDING_CALLS,
+    metrics.OLDEST_PENDING_AGE,
+    metrics.EXECUTIONS,
+    metrics.STUCK,
+    metrics.QUEUE_POLLERS,
+    metrics.COLLECTED_AT,
+)
 
 
 class StateCollector:
@@ -42,9 +58,11 @@ class StateCollector:
         self,
         store: Store,
         settings: Settings,
+        leadership: Leadership,
         temporal: Callable[[], Awaitable[TemporalClient]] | None = None,
     ) -> None:
         self.store = store
+        self.leadership = leadership
         self.settings = settings
         self.temporal = temporal
         self.reported: set[tuple[str, pb.StuckReason.ValueType]] = set()
@@ -62,17 +80,29 @@ class StateCollector:
 
     async def _loop(self) -> None:
         while True:
+            leads = self.leadership.leads
+            metrics.LEADS.set(1 if leads else 0)
             try:
-                await self.collect()
+                if leads:
+                    await self.collect()
+                else:
+                    self.forget()
             except Exception:
                 log.exception("collecting state failed")
             await asyncio.sleep(self.settings.collect_interval.total_seconds())
+
+    def forget(self) -> None:
+        """Export no stored-state gauges: another replica leads and exports them."""
+        for gauge in STORED_STATE:
+            gauge.clear()
+        self.reported = set()
 
     async def collect(self) -> None:
         """Read everything first, then set the gauges at once: a scrape sees one moment."""
         now = datetime.now(UTC)
         counts = await self.store.executions.count_by_phase()
         open_ = await self.store.executions.open_by_target()
+        applied = await self.store.definitions.names()
         stuck = await find_stuck(self.store, now, self.settings.stuck_after)
         pollers: dict[tuple[str, str], int] | None = None
         if self.temporal is not None:
@@ -80,7 +110,7 @@ class StateCollector:
                 pollers = await self._pollers(await self.temporal(), now)
             except (PlatformError, RPCError) as exc:
                 log.warning("task queue pollers unknown", error=str(exc))
-        self._set_executions(now, counts, open_)
+        self._set_executions(now, counts, open_, applied)
         for reason in REASONS:
             metrics.STUCK.labels(reason_label(reason)).set(
                 sum(1 for item in stuck if item.reason == reason)
@@ -95,20 +125,25 @@ class StateCollector:
         now: datetime,
         counts: list[tuple[str, str, int]],
         open_: list[tuple[str, str, int, datetime]],
+        applied: list[tuple[str, str]],
     ) -> None:
         metrics.EXECUTIONS.clear()
-        for kind in ("agent", "workflow"):
+        for kind in KINDS:
             for phase in pb.Phase.keys()[1:]:
                 metrics.EXECUTIONS.labels(kind, phase).set(0)
         for kind, phase, count in counts:
             metrics.EXECUTIONS.labels(_kind(kind), phase).set(count)
-        metrics.PENDING_CALLS.clear()
+        pending = {(definition_kind.lower(), name): 0 for definition_kind, name in applied}
+        pending[("workflow", INLINE)] = 0
         oldest: dict[str, datetime] = {}
         for kind, target, count, created in open_:
             label = _kind(kind)
-            metrics.PENDING_CALLS.labels(label, target or "(inline)").set(count)
+            pending[(label, target or INLINE)] = count
             oldest[label] = min(created, oldest.get(label, created))
-        for label in ("agent", "workflow"):
+        metrics.PENDING_CALLS.clear()
+        for (label, target), count in pending.items():
+            metrics.PENDING_CALLS.labels(label, target).set(count)
+        for label in KINDS:
             age = (now - oldest[label]).total_seconds() if label in oldest else 0.0
             metrics.OLDEST_PENDING_AGE.labels(label).set(max(age, 0.0))
 
