@@ -13,6 +13,9 @@ app = typer.Typer(
     name="stigmer",
     help="Run long-running AI agents from Open Workflow DSL workflows, durably.",
     no_args_is_help=True,
+    # Plain help and errors: rich's help layout loads Markdown and Pygments, which
+    # would cost every command more than all the rest of its start.
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
