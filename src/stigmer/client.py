@@ -21,7 +21,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
-from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from stigmer.api.v1 import stigmer_pb2 as pb
@@ -220,6 +219,8 @@ class Client:
         if document is not None:
             run.document.update(document)
         if input is not None:
+            from google.protobuf import json_format  # not loaded for commands that never run
+
             json_format.ParseDict(input, run.input)
         if deadline is not None:
             run.deadline.FromTimedelta(deadline)

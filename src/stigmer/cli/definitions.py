@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from stigmer.cli.common import call_api
-from stigmer.cli.render import Output, console, definition_dict, emit, errors, table
+from stigmer.cli.render import (
+    Output,
+    console,
+    definition_dict,
+    definition_kind,
+    emit,
+    errors,
+    table,
+)
 
 if TYPE_CHECKING:
     from stigmer.api.v1 import stigmer_pb2 as pb
@@ -125,7 +133,7 @@ def list_definitions(
     if output != Output.table:
         emit([definition_dict(d) for d in found], output)
         return
-    rows = [[definition_dict(d)["kind"], *_row(d)] for d in found]
+    rows = [[definition_kind(d), *_row(d)] for d in found]
     table("definitions", ["KIND", "NAME", "VERSION", "GENERATION", "UPDATED"], rows)
 
 
@@ -160,6 +168,10 @@ def validate(
 
 
 def _row(definition: pb.Definition) -> list[str]:
-    data = definition_dict(definition)
-    meta = data["metadata"]
-    return [meta["name"], meta["version"], str(meta["generation"]), meta["updated_at"]]
+    """A table row read off the message: converting the whole spec would cost more."""
+    return [
+        definition.metadata.name,
+        definition.version,
+        str(definition.generation),
+        definition.updated_at.ToJsonString(),
+    ]

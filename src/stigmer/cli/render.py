@@ -39,7 +39,6 @@ def as_dict(message: Message) -> dict[str, Any]:
 
 def definition_dict(definition: pb.Definition) -> dict[str, Any]:
     """A definition as the resource file that would apply it, plus what the server knows."""
-    from stigmer.api.v1 import stigmer_pb2 as pb
     from stigmer.resources.api_version import API_VERSION
     from stigmer.resources.values import to_json
 
@@ -52,10 +51,17 @@ def definition_dict(definition: pb.Definition) -> dict[str, Any]:
     )
     return {
         "apiVersion": API_VERSION,
-        "kind": pb.DefinitionKind.Name(definition.kind).capitalize(),
+        "kind": definition_kind(definition),
         "metadata": metadata,
         "spec": to_json(definition.spec),
     }
+
+
+def definition_kind(definition: pb.Definition) -> str:
+    """`Agent` or `Workflow`, as resource files name it."""
+    from stigmer.api.v1 import stigmer_pb2 as pb
+
+    return pb.DefinitionKind.Name(definition.kind).capitalize()
 
 
 def execution_dict(execution: pb.Execution) -> dict[str, Any]:
