@@ -12,7 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer.main
+from typer.core import TyperGroup
 
+from stigmer.cli.main import COMMANDS, build, modules_named
 from stigmer.local.embedded import free_port
 from tests.conftest import Platform
 from tests.support.cli import TIMEOUT, environment
@@ -103,3 +106,17 @@ async def test_list_loads_the_client_and_the_table_only(platform: Platform) -> N
     modules = loaded(done.stderr)
     assert {"stigmer.client", "rich.table"} <= modules
     assert offending(modules, NEVER_FOR_LIST) == []
+
+
+@pytest.mark.parametrize("module", list(COMMANDS))
+def test_each_module_registers_the_commands_the_entry_point_expects(module: str) -> None:
+    registered = typer.main.get_command(build([module]))
+    assert isinstance(registered, TyperGroup)
+    assert sorted(registered.commands) == sorted(COMMANDS[module])
+
+
+def test_a_start_builds_the_modules_its_arguments_name() -> None:
+    assert modules_named(["--address", "127.0.0.1:1", "list", "-o", "json"]) == ["definitions"]
+    assert modules_named(["agent", "run", "scripted", "hi"]) == ["executions"]
+    assert modules_named(["--help"]) == list(COMMANDS)
+    assert modules_named(["lsit"]) == list(COMMANDS)  # click names the unknown command
