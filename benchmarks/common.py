@@ -152,6 +152,8 @@ class BenchPlatform:
                 temporal,
                 "--metrics-port",
                 "0",
+                "--console-port",  # not the default port, which another platform may hold
+                "0",
             ],
             env,
         )
