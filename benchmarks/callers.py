@@ -10,6 +10,11 @@ its own with the same number of slots:
 - `blocking`: create the execution and wait on its result stream, holding the slot.
 - `bare`: no platform at all: the activity hands its token to a coroutine in this process
   that waits the same time and completes it (the floor of async completion).
+- `temporal`: no platform, but the shape of ours (the floor of our design): the activity
+  starts a second workflow with its token and goes pending; that workflow runs the
+  agent's wait as an activity, then completes the caller through the token in a local
+  activity, as our execution workflows do. The second workflow and its activities run
+  on a queue of their own.
 
 The agent of the first three is the platform's scripted agent, run by its own workers.
 """
@@ -17,6 +22,7 @@ The agent of the first three is the platform's scripted agent, run by its own wo
 from __future__ import annotations
 
 import asyncio
+import base64
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,7 +42,9 @@ from stigmer.contract.names import CALL_AGENT_ACTIVITY
 from stigmer.handshake.caller import CallerActivities, call_from_workflow
 from stigmer.workers import PASSTHROUGH
 
-MODES = ("handshake", "polling", "blocking", "bare")
+MODES = ("handshake", "polling", "blocking", "bare", "temporal")
+AGENT_SLOTS = 500
+"""`temporal`: activity slots of the second workflow's queue, as the runner workers have."""
 POLL_EVERY = 2.0
 FINAL = (pb.COMPLETED, pb.FAILED, pb.CANCELLED)
 
@@ -46,6 +54,16 @@ class Call:
     mode: str
     wait: float
     """How long the agent (or, for `bare`, the completing coroutine) waits."""
+
+
+@dataclass
+class Job:
+    """`temporal`: what the second workflow needs to answer its caller."""
+
+    call: Call
+    caller_workflow_id: str
+    token: str
+    """The caller activity's task token, base64."""
 
 
 def _activity_name(mode: str) -> str:
@@ -68,14 +86,31 @@ class BenchCaller:
         return result
 
 
-class Alternatives:
-    """The activities of the three alternatives."""
+@workflow.defn(name="bench/agent")
+class BenchAgent:
+    """`temporal`: the agent's own workflow, which completes its caller through the token."""
 
-    def __init__(self, api: WorkerClient, temporal: TemporalClient) -> None:
+    @workflow.run
+    async def run(self, job: Job) -> None:
+        await workflow.execute_activity(
+            "bench/agent-work", job, start_to_close_timeout=timedelta(hours=1)
+        )
+        await workflow.execute_local_activity(
+            "bench/complete-caller", job, start_to_close_timeout=timedelta(minutes=1)
+        )
+
+
+class Alternatives:
+    """The activities of the alternatives and of the two floors."""
+
+    def __init__(self, api: WorkerClient, temporal: TemporalClient, agent_queue: str = "") -> None:
         self.api = api
         self.temporal = temporal
+        self.agent_queue = agent_queue
         self.ended: dict[str, datetime] = {}
-        """`bare`: when each completing coroutine's wait ended, by caller workflow id."""
+        """By caller workflow id, when the agent ended: for `bare`, when the completing
+        coroutine's wait ended; for `temporal`, when the completing local activity began
+        (where our execution workflows record `finished_at`)."""
         self._completers: set[asyncio.Task[None]] = set()
 
     async def _create(self, call: Call) -> str:
@@ -108,6 +143,26 @@ class Alternatives:
         task.add_done_callback(self._completers.discard)
         activity.raise_complete_async()
 
+    @activity.defn(name="bench/temporal")
+    async def temporal_caller(self, call: Call) -> str:
+        info = activity.info()
+        job = Job(call, info.workflow_id or "", base64.b64encode(info.task_token).decode())
+        await self.temporal.start_workflow(
+            BenchAgent.run, job, id=f"{job.caller_workflow_id}/agent", task_queue=self.agent_queue
+        )
+        activity.raise_complete_async()
+
+    @activity.defn(name="bench/agent-work")
+    async def agent_work(self, job: Job) -> None:
+        await asyncio.sleep(job.call.wait)
+
+    @activity.defn(name="bench/complete-caller")
+    async def complete_caller(self, job: Job) -> None:
+        # The moment our finishing step stamps `finished_at`: overheads compare alike.
+        self.ended[job.caller_workflow_id] = datetime.now(UTC)
+        handle = self.temporal.get_async_activity_handle(task_token=base64.b64decode(job.token))
+        await handle.complete(job.caller_workflow_id)
+
     async def _complete(self, token: bytes, workflow_id: str, call: Call) -> None:
         await asyncio.sleep(call.wait)
         self.ended[workflow_id] = datetime.now(UTC)
@@ -129,8 +184,24 @@ def bench_worker(
             alternatives.polling,
             alternatives.blocking,
             alternatives.bare,
+            alternatives.temporal_caller,
         ],
         max_concurrent_activities=slots,
+        workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
+    )
+
+
+def agent_worker(temporal: TemporalClient, alternatives: Alternatives) -> Worker:
+    """`temporal`: the worker of the second workflow and its activities, on a client
+    without the slot counter (they hold no caller slot)."""
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH, "benchmarks")
+    uncounted = TemporalClient(temporal.service_client, namespace=temporal.namespace)
+    return Worker(
+        uncounted,
+        task_queue=alternatives.agent_queue,
+        workflows=[BenchAgent],
+        activities=[alternatives.agent_work, alternatives.complete_caller],
+        max_concurrent_activities=AGENT_SLOTS,
         workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
     )
 
@@ -145,13 +216,15 @@ async def run_mode(
     wait: float,
     slots: int,
     concurrency: int,
+    rate: float | None = None,
 ) -> dict[str, Any]:
-    """Run `calls` callers of one mode at once; their latencies, slots and rate.
+    """Run `calls` callers of one mode, `concurrency` at once, or started at a steady
+    `rate` calls/s when given; their latencies, slots and rate.
 
     `temporal` must carry `counter` as an interceptor so the bench worker is counted.
     """
-    alternatives = Alternatives(api, temporal)
     queue = f"bench-{mode}-{time.time_ns()}"
+    alternatives = Alternatives(api, temporal, agent_queue=f"{queue}-agent")
     counter.peak = counter.running
     in_use: list[int] = []
 
@@ -160,11 +233,16 @@ async def run_mode(
             in_use.append(counter.running)
             await asyncio.sleep(0.1)
 
-    async with bench_worker(temporal, api, alternatives, queue, slots):
+    async with (
+        bench_worker(temporal, api, alternatives, queue, slots),
+        agent_worker(temporal, alternatives),
+    ):
         sampler = asyncio.create_task(sample())
         began = time.time()
 
         async def one(n: int) -> str:
+            if rate is not None:
+                await asyncio.sleep(max(0.0, began + n / rate - time.time()))
             handle = await temporal.start_workflow(
                 BenchCaller.run, Call(mode, wait), id=f"{queue}/{n}", task_queue=queue
             )
@@ -178,7 +256,7 @@ async def run_mode(
     async def latency(n: int, execution_id: str) -> tuple[float, float]:
         times = await activity_times(temporal, f"{queue}/{n}", _activity_name(mode))
         assert times is not None and times.completed is not None
-        if mode == "bare":
+        if mode in ("bare", "temporal"):
             agent_end = alternatives.ended[f"{queue}/{n}"].replace(tzinfo=None)
         else:
             finished = (await api.execution(execution_id)).status.finished_at

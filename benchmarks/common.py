@@ -126,7 +126,8 @@ class BenchPlatform:
         return self
 
     async def _start(self) -> None:
-        configure_logging(load_settings(log_level="WARNING"))  # the driver's own callers
+        # The driver's own callers log warnings; nothing scrapes its metrics, so none are kept.
+        configure_logging(load_settings(log_level="WARNING", metrics_port=0))
         self.workdir.mkdir(parents=True, exist_ok=True)
         await self.temporal.start()
         stigmer = str(Path(sys.executable).parent / "stigmer")
@@ -150,6 +151,8 @@ class BenchPlatform:
                 "--temporal-address",
                 temporal,
                 "--metrics-port",
+                "0",
+                "--console-port",  # not the default port, which another platform may hold
                 "0",
             ],
             env,

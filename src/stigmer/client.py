@@ -18,17 +18,18 @@ from datetime import timedelta
 from operator import attrgetter
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
-from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.config import Settings, is_loopback
 from stigmer.contract.limits import MAX_MESSAGE_BYTES
 from stigmer.endpoints import Endpoint, host_of, split_addresses
 from stigmer.observability.tracing import outgoing_metadata
+
+if TYPE_CHECKING:
+    from stigmer.config import Settings
 
 R = TypeVar("R", bound=Message)
 T = TypeVar("T")
@@ -60,7 +61,7 @@ class Client:
         secure = tls or tls_ca is not None
         addresses = split_addresses(address)
         for each in addresses:
-            if token and not secure and not allow_plaintext and not is_loopback(host_of(each)):
+            if token and not secure and not allow_plaintext and not _loopback(host_of(each)):
                 raise PlaintextRefused(
                     f"refusing to send the API token unencrypted to {each}: use TLS "
                     "(--tls-ca FILE, or --tls for a publicly trusted certificate), or "
@@ -218,6 +219,8 @@ class Client:
         if document is not None:
             run.document.update(document)
         if input is not None:
+            from google.protobuf import json_format  # not loaded for commands that never run
+
             json_format.ParseDict(input, run.input)
         if deadline is not None:
             run.deadline.FromTimedelta(deadline)
@@ -477,3 +480,10 @@ def _definition_kind(kind: str) -> pb.DefinitionKind.ValueType:
         return DEFINITION_KINDS[kind.lower()]
     except KeyError:
         raise ValueError(f"unknown kind {kind!r}; expected agent or workflow") from None
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` is this machine; the settings load only when a token asks."""
+    from stigmer.config import is_loopback
+
+    return is_loopback(host)

@@ -14,8 +14,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-QUEUE_KINDS = ("engine", "agents", "runner")
-"""DSL workflows and caller activities; execution workflows and system activities; agents."""
+from stigmer.contract.names import QUEUE_KINDS as QUEUE_KINDS  # where it always was
 
 
 def task_queue(kind: str, prefix: str = "") -> str:

@@ -51,7 +51,7 @@ def test_overhead(tmp_path: Path) -> None:
 def test_alternatives(tmp_path: Path) -> None:
     report = run_quick("alternatives", tmp_path)
     rows = {row["mode"]: row for row in report["rows"]}
-    assert set(rows) == {"handshake", "polling", "blocking", "bare"}
+    assert set(rows) == {"handshake", "polling", "blocking", "bare", "temporal"}
     for row in rows.values():
         assert math.isfinite(row["added p50 ms"]) and row["calls/s"] > 0
         assert row["slots in use (peak)"] <= report["parameters"]["slots"]
@@ -61,10 +61,12 @@ def test_alternatives(tmp_path: Path) -> None:
 @pytest.mark.timeout(300)
 def test_throughput(tmp_path: Path) -> None:
     report = run_quick("throughput", tmp_path)
-    assert len(report["rows"]) == 3
+    assert len(report["rows"]) == 4
     for row in report["rows"]:
         assert row["completed"] == row["calls"] and row["calls/s"] > 0
+    assert report["rows"][-2]["% of same shape"] == 100
     assert report["rows"][-1]["% of bare"] == 100
+    assert "product / same shape (%)" in report["figures"]
 
 
 @pytest.mark.postgres
@@ -73,3 +75,13 @@ def test_replicas(tmp_path: Path) -> None:
     figures = run_quick("replicas", tmp_path)["figures"]
     assert figures["ends"] == 5
     assert 0 <= figures["p50 ms"] <= figures["max ms"]
+
+
+@pytest.mark.timeout(300)
+def test_cli_start(tmp_path: Path) -> None:
+    report = run_quick("cli_start", tmp_path)
+    assert {row["command"] for row in report["rows"]} >= {"stigmer --help", "stigmer list"}
+    for row in report["rows"]:
+        assert row["runs"] == 3
+        assert min(row["cpu ms (median)"], row["wall ms (median)"]) > 0
+        assert min(row["x yardstick (wall)"], row["yardstick wall ms"]) > 0

@@ -1,9 +1,12 @@
-"""`stigmer run`, `stigmer agent run` and `stigmer executions` against a running platform."""
+"""`stigmer run`, `stigmer agent run` (waiting or `--detach`ed) and `stigmer executions`
+against a running platform."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+from ruamel.yaml import YAML
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from tests.conftest import Platform
@@ -94,3 +97,76 @@ async def test_executions_cancel_fails_the_callers_task(platform: Platform) -> N
     assert done.status.phase == pb.CANCELLED
     code, out, _ = await stigmer(platform, "executions", "get", created.execution.id, "-o", "json")
     assert code == 0 and json.loads(out)["status"]["phase"] == "CANCELLED"
+
+
+# ------------------------------------------------------------------------- --detach
+
+
+async def run_detached(
+    platform: Platform, tmp_path: Path, message: str, *args: str
+) -> tuple[int, str, str]:
+    """`stigmer run ask.yaml --detach`, the scripted agent told `message`."""
+    await platform.client.apply("agent", "scripted", SCRIPTED)
+    flow = tmp_path / "ask.yaml"
+    flow.write_text(WORKFLOW)
+    data = json.dumps({"message": message})
+    return await stigmer(platform, "run", str(flow), "-i", data, "--detach", *args)
+
+
+async def test_run_detached_prints_the_id_and_result_picks_it_up(
+    platform: Platform, tmp_path: Path
+) -> None:
+    code, out, err = await run_detached(platform, tmp_path, script(sleep=2, output="later"))
+    assert code == 0, err
+    execution_id = out.strip()
+    assert execution_id and "\n" not in execution_id
+    started = await platform.client.execution(execution_id)
+    assert started.spec.kind == pb.WORKFLOW_EXECUTION
+    assert started.status.phase in (pb.PENDING, pb.IN_PROGRESS)  # it did not wait for the end
+
+    code, out, err = await stigmer(platform, "executions", "watch", execution_id)
+    assert code == 0, err
+    assert "COMPLETED" in out
+    code, out, err = await stigmer(platform, "executions", "result", execution_id)
+    assert code == 0, err
+    assert json.loads(out)["structured"] == {"answer": "later"}
+
+
+async def test_run_detached_as_json_prints_the_execution(
+    platform: Platform, tmp_path: Path
+) -> None:
+    code, out, err = await run_detached(platform, tmp_path, script(sleep=1), "-o", "json")
+    assert code == 0, err
+    execution = json.loads(out)
+    assert execution["kind"] == "WorkflowExecution"
+    assert execution["status"]["phase"] in ("PENDING", "IN_PROGRESS")
+    done = await platform.client.wait(execution["id"])
+    assert done.status.phase == pb.COMPLETED
+
+
+async def test_agent_run_detached(platform: Platform) -> None:
+    await platform.client.apply("agent", "scripted", SCRIPTED)
+    message = script(sleep=1, output="agent done")
+    code, out, err = await stigmer(platform, "agent", "run", "scripted", message, "--detach")
+    assert code == 0, err
+    execution_id = out.strip()
+    code, out, err = await stigmer(platform, "executions", "watch", execution_id)
+    assert code == 0, err
+    assert "agent done" in out and "COMPLETED" in out
+
+    code, out, err = await stigmer(
+        platform, "agent", "run", "scripted", message, "--detach", "-o", "yaml"
+    )
+    assert code == 0, err
+    execution = YAML(typ="safe").load(out)
+    assert execution["kind"] == "AgentExecution"
+    assert (await platform.client.wait(execution["id"])).status.phase == pb.COMPLETED
+
+
+async def test_follow_and_detach_exclude_each_other(platform: Platform) -> None:
+    code, out, err = await stigmer(
+        platform, "agent", "run", "scripted", "hi", "--detach", "--follow"
+    )
+    assert code == 2
+    assert out == ""
+    assert "--follow/--detach" in err and "give one of them" in err

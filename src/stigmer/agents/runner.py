@@ -53,6 +53,9 @@ HEARTBEAT_EVERY = RUNNER_HEARTBEAT_TIMEOUT.total_seconds() / 4
 FLUSH_SECONDS = 2.0
 """How long a finished agent waits for its last progress reports to be sent; what is
 still unsent then goes with its result."""
+SPECS_KEPT = 256
+"""Agent specs a runner keeps, by name and version: a version is the hash of its content,
+so its spec never changes, and a call to a known version needs no request or parse."""
 
 
 def load_entrypoint(reference: str) -> Entrypoint:
@@ -71,6 +74,7 @@ class RunnerActivities:
         self.api = api
         self.budget = result_size_budget
         self.secrets = secrets
+        self._specs: dict[tuple[str, str], AgentSpec] = {}
 
     @activity.defn(name=RUN_AGENT_ACTIVITY)
     async def run_agent(self, execution_id: str) -> AgentResult:
@@ -93,8 +97,7 @@ class RunnerActivities:
     async def _attempt(self, execution_id: str, attempt: int, redactor: Redactor) -> AgentResult:
         execution = await _patiently(lambda: self.api.execution(execution_id))
         call = execution.spec.agent
-        definition = await _patiently(lambda: self.api.get("agent", call.agent, call.agent_version))
-        spec = AgentSpec.model_validate(to_json(definition.spec))
+        spec = await self._spec(call.agent, call.agent_version)
         reporter = Reporter(self.api, execution_id, attempt, redactor)
         reporter.start()
         log.info("agent running", execution_id=execution_id, agent=call.agent, attempt=attempt)
@@ -119,6 +122,19 @@ class RunnerActivities:
             todos=None if left.todos is None else [_json(todo) for todo in left.todos],
         )
         return await self._by_reference_if_large(execution_id, result)
+
+    async def _spec(self, agent: str, version: str) -> AgentSpec:
+        """The agent's spec at `version`, fetched once per version (every call pins one)."""
+        key = (agent, version)
+        spec = self._specs.get(key)
+        if spec is None:
+            definition = await _patiently(lambda: self.api.get("agent", agent, version))
+            spec = AgentSpec.model_validate(to_json(definition.spec))
+            if version:
+                if len(self._specs) >= SPECS_KEPT:
+                    del self._specs[next(iter(self._specs))]  # the oldest
+                self._specs[key] = spec
+        return spec
 
     async def _run_fenced(
         self, spec: AgentSpec, execution: pb.Execution, attempt: int, reporter: Reporter

@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from stigmer.cli.render import errors
-from stigmer.client import ApiError, ApiUnreachable, Client, PlaintextRefused
-from stigmer.config import load_settings
+
+if TYPE_CHECKING:
+    from stigmer.client import Client
 
 T = TypeVar("T")
 
 
 def connect(ctx: typer.Context) -> Client:
-    return Client.from_settings(load_settings(**(ctx.obj or {})))
+    """A client from the global options, which already read their `STIGMER_*` variables.
+
+    The settings model is not loaded here: it costs a command more than all else it does.
+    """
+    from stigmer.client import Client
+
+    given: dict[str, Any] = ctx.obj or {}
+    token = given.get("api_token")
+    defaults = {"address": given["address"]} if given.get("address") else {}
+    return Client(
+        **defaults,
+        token=token if token and token.strip() else None,  # a blank token is no token
+        tls_ca=given.get("tls_ca"),
+        tls=bool(given.get("tls")),
+        allow_plaintext=bool(given.get("allow_plaintext")),
+    )
 
 
 def call_api(ctx: typer.Context, work: Callable[[Client], Awaitable[T]]) -> T:
     """Run `work` with a client; API errors become one clear line and a non-zero exit."""
+    import asyncio
+
+    from stigmer.client import ApiError, ApiUnreachable, PlaintextRefused
 
     async def run() -> T:
         async with connect(ctx) as client:

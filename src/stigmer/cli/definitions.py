@@ -1,19 +1,32 @@
-"""`stigmer apply|get|list|delete|validate`: Agent and Workflow definitions."""
+"""`stigmer apply|get|list|delete|validate`: Agent and Workflow definitions.
+
+The engine's validation and the resource loader load inside the commands that read
+files, so that `stigmer list` and `get` pay only for the API call.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from stigmer.cli.common import call_api
-from stigmer.cli.render import Output, console, definition_dict, emit, errors, table
-from stigmer.client import Client
-from stigmer.engine.validation import validate_data, validate_file
-from stigmer.resources.definitions import load_resources
-from stigmer.resources.source import Document, SourceError, SourceErrors, pointer
+from stigmer.cli.render import (
+    Output,
+    console,
+    definition_dict,
+    definition_kind,
+    emit,
+    errors,
+    table,
+)
+
+if TYPE_CHECKING:
+    from stigmer.api.v1 import stigmer_pb2 as pb
+    from stigmer.client import Client
+    from stigmer.resources.source import Document, SourceError
 
 KIND = typer.Argument(help="agent or workflow", show_default=False)
 OUTPUT = typer.Option("-o", "--output", help="table, json or yaml")
@@ -29,6 +42,9 @@ def register(app: typer.Typer) -> None:
 
 def workflow_errors(document: Document, at: Sequence[str | int]) -> list[SourceError]:
     """The engine's validation of the DSL document found at `at`, with file lines."""
+    from stigmer.engine.validation import validate_data
+    from stigmer.resources.source import SourceError, pointer
+
     node = document.data
     for part in at:
         node = node[part]
@@ -60,6 +76,9 @@ def apply(
     output: Annotated[Output, OUTPUT] = Output.table,
 ) -> None:
     """Create or update Agents and Workflows from YAML files; nothing is applied on error."""
+    from stigmer.resources.definitions import load_resources
+    from stigmer.resources.source import SourceErrors
+
     try:
         resources = load_resources(file, workflow_errors)
     except SourceErrors as exc:
@@ -114,7 +133,7 @@ def list_definitions(
     if output != Output.table:
         emit([definition_dict(d) for d in found], output)
         return
-    rows = [[definition_dict(d)["kind"], *_row(d)] for d in found]
+    rows = [[definition_kind(d), *_row(d)] for d in found]
     table("definitions", ["KIND", "NAME", "VERSION", "GENERATION", "UPDATED"], rows)
 
 
@@ -132,6 +151,8 @@ def validate(
     files: Annotated[list[Path], typer.Argument(help="DSL workflow files.", exists=True)],
 ) -> None:
     """Validate DSL workflow files; every problem is reported with file, line and task."""
+    from stigmer.engine.validation import validate_file
+
     failed = 0
     for path in files:
         problems = validate_file(path)
@@ -146,7 +167,11 @@ def validate(
         raise typer.Exit(1)
 
 
-def _row(definition: object) -> list[str]:
-    data = definition_dict(definition)  # type: ignore[arg-type]
-    meta = data["metadata"]
-    return [meta["name"], meta["version"], str(meta["generation"]), meta["updated_at"]]
+def _row(definition: pb.Definition) -> list[str]:
+    """A table row read off the message: converting the whole spec would cost more."""
+    return [
+        definition.metadata.name,
+        definition.version,
+        str(definition.generation),
+        definition.updated_at.ToJsonString(),
+    ]

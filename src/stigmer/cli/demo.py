@@ -7,7 +7,6 @@ pending (caller waiting on its token, no worker slot held) to completed and deli
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
@@ -15,18 +14,18 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.cli.definitions import workflow_errors
 from stigmer.cli.render import console, errors, styled_phase
-from stigmer.client import ApiUnreachable, Client
-from stigmer.config import Settings, load_settings
-from stigmer.engine.validation import load_workflow
-from stigmer.resources.definitions import Resource, load_resources
-from stigmer.resources.source import SourceErrors
+
+if TYPE_CHECKING:
+    from stigmer.api.v1 import stigmer_pb2 as pb
+    from stigmer.client import Client
+    from stigmer.config import Settings
+    from stigmer.resources.definitions import Resource
 
 TOPICS = ("tides", "comets", "glaciers")
 SERVER_START_SECONDS = 90.0
@@ -42,6 +41,14 @@ def demo(
     ] = Path("examples"),
 ) -> None:
     """Start the platform, apply the example agents and run the example workflow."""
+    import asyncio
+
+    from stigmer.client import ApiUnreachable
+    from stigmer.config import load_settings
+    from stigmer.engine.validation import load_workflow
+    from stigmer.resources.definitions import load_resources
+    from stigmer.resources.source import SourceErrors
+
     settings = load_settings()
     try:
         resources = load_resources([examples / "agents"], workflow_errors)
@@ -57,6 +64,8 @@ def demo(
 
 
 async def _demo(settings: Settings, resources: list[Resource], document: dict[str, Any]) -> None:
+    from stigmer.api.v1 import stigmer_pb2 as pb
+
     async with _platform(settings) as client:
         for resource in resources:
             applied = await client.apply(resource.kind, resource.name, resource.spec)
@@ -79,6 +88,10 @@ def _brief(result: pb.ExecutionResult) -> str:
 
 async def _show_calls(client: Client, runs: list[str]) -> None:
     """One line each time an agent call changes phase or callback state, until all end."""
+    import asyncio
+
+    from stigmer.api.v1 import stigmer_pb2 as pb
+
     seen: dict[str, tuple[int, int]] = {}
     while True:
         for run_id in runs:
@@ -99,6 +112,8 @@ async def _show_calls(client: Client, runs: list[str]) -> None:
 
 
 def _callback(execution: pb.Execution) -> str:
+    from stigmer.api.v1 import stigmer_pb2 as pb
+
     outcome = execution.status.callback.outcome
     if outcome == pb.CALLBACK_WAITING:
         return "[yellow]pending on its token[/]"
@@ -108,6 +123,8 @@ def _callback(execution: pb.Execution) -> str:
 @contextlib.asynccontextmanager
 async def _platform(settings: Settings) -> AsyncIterator[Client]:
     """A client of the running platform, starting `stigmer server` for the demo if needed."""
+    from stigmer.client import ApiUnreachable, Client
+
     client = Client.from_settings(settings)
     server: subprocess.Popen[bytes] | None = None
     try:
@@ -137,6 +154,8 @@ def _start_server(settings: Settings) -> subprocess.Popen[bytes]:
 
 
 async def _wait_for(client: Client, server: subprocess.Popen[bytes], settings: Settings) -> None:
+    from stigmer.client import ApiUnreachable
+
     for _ in range(int(SERVER_START_SECONDS * 2)):
         if server.poll() is not None:
             raise ApiUnreachable(f"`stigmer server` exited with code {server.returncode}")

@@ -3,30 +3,30 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.cli.common import call_api
 from stigmer.cli.render import Output, console, emit, table
-from stigmer.observability.stuck import reason_label
-from stigmer.resources.executions import KIND_NAMES
 
-ADVICE = {
-    pb.STUCK_PENDING: (
+if TYPE_CHECKING:
+    from stigmer.api.v1 import stigmer_pb2 as pb
+
+ADVICE = {  # by StuckReason name: the API's messages load only when doctor runs
+    "STUCK_PENDING": (
         "never started: are workers polling its queue (stigmer worker --queue agents / "
         "engine)? Then fail it, or complete it by hand"
     ),
-    pb.STUCK_IN_PROGRESS: (
+    "STUCK_IN_PROGRESS": (
         "still running past the threshold: watch it (stigmer executions watch ID); if it is "
         "lost, stigmer executions fail ID --reason ... (or complete ID --output ...)"
     ),
-    pb.STUCK_CALLBACK_WAITING: (
+    "STUCK_CALLBACK_WAITING": (
         "finished but its caller was never told: check the agents queue workers, then "
         "stigmer executions complete ID --output ... / fail ID --reason ..."
     ),
-    pb.STUCK_CALLBACK_FAILED: (
+    "STUCK_CALLBACK_FAILED": (
         "telling its caller failed (see the callback detail); if the caller still waits, "
         "stigmer executions complete/fail ID delivers again"
     ),
@@ -79,6 +79,10 @@ def doctor(
 
 
 def _entry(item: pb.StuckExecution) -> dict[str, Any]:
+    from stigmer.api.v1 import stigmer_pb2 as pb
+    from stigmer.observability.stuck import reason_label
+    from stigmer.resources.executions import KIND_NAMES
+
     execution = item.execution
     status = execution.status
     callback = status.callback
@@ -98,7 +102,7 @@ def _entry(item: pb.StuckExecution) -> dict[str, Any]:
             "activity_id": callback.activity_id,
             "token_preview": callback.token_preview,
         },
-        "advice": ADVICE.get(item.reason, ""),
+        "advice": ADVICE.get(pb.StuckReason.Name(item.reason), ""),
     }
 
 

@@ -10,7 +10,9 @@ import typer
 from stigmer.cli.common import call_api
 from stigmer.cli.render import Output, console, emit
 
-events_app = typer.Typer(help="CloudEvents for workflows that listen.", no_args_is_help=True)
+events_app = typer.Typer(
+    help="CloudEvents for workflows that listen.", no_args_is_help=True, rich_markup_mode=None
+)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,16 +1,17 @@
-"""`stigmer run`, `stigmer agent run` and `stigmer executions ...`."""
+"""`stigmer run`, `stigmer agent run` and `stigmer executions ...`.
+
+The API's messages, the client and the engine's loader load inside the commands, so
+that `stigmer --help` and every other command pay only for what they use.
+"""
 
 from __future__ import annotations
 
-import getpass
 import json
-import socket
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.cli.common import call_api
 from stigmer.cli.render import (
     Output,
@@ -22,15 +23,16 @@ from stigmer.cli.render import (
     styled_phase,
     table,
 )
-from stigmer.client import Client
-from stigmer.engine.loader import load_path
-from stigmer.engine.validation import validate_document
-from stigmer.resources.executions import KIND_NAMES
-from stigmer.resources.values import to_json
+
+if TYPE_CHECKING:
+    from stigmer.api.v1 import stigmer_pb2 as pb
+    from stigmer.client import Client
 
 OUTPUT = typer.Option("-o", "--output", help="table, json or yaml")
-executions_app = typer.Typer(help="Agent and workflow executions.", no_args_is_help=True)
-agent_app = typer.Typer(help="Run agents directly.", no_args_is_help=True)
+executions_app = typer.Typer(
+    help="Agent and workflow executions.", no_args_is_help=True, rich_markup_mode=None
+)
+agent_app = typer.Typer(help="Run agents directly.", no_args_is_help=True, rich_markup_mode=None)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,14 +48,27 @@ def _json_argument(text: str, option: str) -> Any:
         raise typer.BadParameter(f"not valid JSON: {exc}", param_hint=option) from None
 
 
+DETACH_HELP = (
+    "Start it, print its id (-o json|yaml: the execution) and exit; "
+    "`stigmer executions watch|result ID` pick it up later."
+)
+
+
 def run(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A DSL workflow file.", exists=True)],
     input: Annotated[str, typer.Option("--input", "-i", help="Workflow input, JSON.")] = "{}",
-    output: Annotated[Output, OUTPUT] = Output.json,
+    output: Annotated[
+        Output | None, typer.Option("-o", "--output", help="table, json or yaml [default: json]")
+    ] = None,
     follow: Annotated[bool, typer.Option(help="Show task progress as it happens.")] = False,
+    detach: Annotated[bool, typer.Option(help=DETACH_HELP)] = False,
 ) -> None:
     """Run a DSL workflow and print its output; a fault exits 1 with the DSL error."""
+    from stigmer.engine.loader import load_path
+    from stigmer.engine.validation import validate_document
+
+    _refuse_follow_detached(follow, detach)
     data = _json_argument(input, "--input")
     problems = validate_document(load_path(file)) if file.exists() else []
     if problems:
@@ -64,13 +79,18 @@ def run(
 
     async def work(client: Client) -> pb.Execution:
         created = await client.run_workflow(document=document, input=data)
-        return await _finish(client, created.execution, follow)
+        return created.execution if detach else await _finish(client, created.execution, follow)
 
     execution = call_api(ctx, work)
-    _exit_with(execution, output, result=_workflow_output(execution))
+    if detach:
+        _print_started(execution, output)
+    else:
+        _exit_with(execution, output or Output.json, result=_workflow_output(execution))
 
 
 def _workflow_output(execution: pb.Execution) -> Any:
+    from stigmer.resources.values import to_json
+
     status = execution.status
     return to_json(status.structured) if status.HasField("structured") else None
 
@@ -82,20 +102,43 @@ def agent_run(
     message: Annotated[str, typer.Argument(help="What to ask it.", show_default=False)],
     env: Annotated[list[str] | None, typer.Option(help="NAME=VALUE, repeatable.")] = None,
     follow: Annotated[bool, typer.Option(help="Show messages and todos as they happen.")] = False,
-    output: Annotated[Output, OUTPUT] = Output.table,
+    detach: Annotated[bool, typer.Option(help=DETACH_HELP)] = False,
+    output: Annotated[Output | None, OUTPUT] = None,
 ) -> None:
     """Run an agent directly (no workflow, no callback) and wait for its end."""
+    _refuse_follow_detached(follow, detach)
     variables = dict(item.split("=", 1) for item in env or [] if "=" in item)
 
     async def work(client: Client) -> pb.Execution:
         created = await client.run_agent(name, message, env=variables)
-        return await _finish(client, created.execution, follow)
+        return created.execution if detach else await _finish(client, created.execution, follow)
 
     execution = call_api(ctx, work)
-    _exit_with(execution, output, result=execution_dict(execution))
+    if detach:
+        _print_started(execution, output)
+    else:
+        _exit_with(execution, output or Output.table, result=execution_dict(execution))
+
+
+def _refuse_follow_detached(follow: bool, detach: bool) -> None:
+    if follow and detach:
+        raise typer.BadParameter(
+            "--follow waits for the end and --detach does not: give one of them",
+            param_hint="--follow/--detach",
+        )
+
+
+def _print_started(execution: pb.Execution, output: Output | None) -> None:
+    """A detached start: the bare id for scripts (`ID=$(stigmer run ... --detach)`)."""
+    if output in (Output.json, Output.yaml):
+        emit(execution_dict(execution), output)
+    else:
+        typer.echo(execution.id)
 
 
 async def _finish(client: Client, execution: pb.Execution, follow: bool) -> pb.Execution:
+    from stigmer.resources.executions import KIND_NAMES
+
     if follow:
         errors.print(f"{KIND_NAMES[execution.spec.kind]} [bold]{execution.id}[/]")
     view = ProgressView() if follow else None
@@ -107,6 +150,8 @@ async def _finish(client: Client, execution: pb.Execution, follow: bool) -> pb.E
 
 
 def _exit_with(execution: pb.Execution, output: Output, *, result: Any) -> None:
+    from stigmer.api.v1 import stigmer_pb2 as pb
+
     failed = execution.status.phase != pb.COMPLETED
     if output == Output.table:
         _describe(execution)
@@ -133,6 +178,9 @@ def list_executions(
     output: Annotated[Output, OUTPUT] = Output.table,
 ) -> None:
     """List executions, newest first."""
+    from stigmer.api.v1 import stigmer_pb2 as pb
+    from stigmer.resources.executions import KIND_NAMES
+
     kinds = {"agent": "AGENT_EXECUTION", "workflow": "WORKFLOW_EXECUTION"}
     if kind is not None and kind not in kinds:
         raise typer.BadParameter("expected agent or workflow", param_hint="--kind")
@@ -242,6 +290,9 @@ def fail_execution(
 
 def operator() -> str:
     """Who runs the command, for the audit record on the execution."""
+    import getpass
+    import socket
+
     try:
         return f"{getpass.getuser()}@{socket.gethostname()}"
     except (KeyError, OSError):  # no user name for this uid (containers)
@@ -255,6 +306,8 @@ def execution_result(
     output: Annotated[Output, OUTPUT] = Output.json,
 ) -> None:
     """The full result of an execution, including one stored apart for its size."""
+    from stigmer.resources.values import to_json
+
     result = call_api(ctx, lambda client: client.result(execution_id))
     emit(to_json(result), output)
 
@@ -293,6 +346,10 @@ class ProgressView:
 
 
 def _describe(execution: pb.Execution) -> None:
+    from stigmer.api.v1 import stigmer_pb2 as pb
+    from stigmer.resources.executions import KIND_NAMES
+    from stigmer.resources.values import to_json
+
     status = execution.status
     console.print(f"[bold]{execution.id}[/] {KIND_NAMES.get(execution.spec.kind, '')}")
     console.print(f"  phase: {styled_phase(execution)}")

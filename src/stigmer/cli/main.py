@@ -1,25 +1,33 @@
-"""The `stigmer` command: one entry point, with a module per group of subcommands."""
+"""The `stigmer` command: one entry point, with a module per group of subcommands.
+
+A start builds only the modules of the commands its arguments name (all of them for
+`stigmer --help` or a name no module has): typer reads every parameter of every command
+it registers, which would cost each command as much as its own work.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
+import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from stigmer.cli import definitions, demo, doctor, events, executions, platform
+COMMANDS = {
+    "platform": ("server", "worker"),
+    "definitions": ("apply", "get", "list", "delete", "validate"),
+    "executions": ("run", "executions", "agent"),
+    "events": ("events",),
+    "doctor": ("doctor",),
+    "demo": ("demo",),
+}
+"""The modules of `stigmer.cli` and the top-level commands each registers, in help order."""
 
-app = typer.Typer(
-    name="stigmer",
-    help="Run long-running AI agents from Open Workflow DSL workflows, durably.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
 
-
-@app.callback()
-def main(
+def global_options(
     ctx: typer.Context,
     address: Annotated[
         str | None,
@@ -55,12 +63,51 @@ def main(
     }
 
 
-def register(*modules: Any) -> None:
+def build(modules: Iterable[str] = COMMANDS) -> typer.Typer:
+    """The `stigmer` app with the commands of `modules`."""
+    app = typer.Typer(
+        name="stigmer",
+        help="Run long-running AI agents from Open Workflow DSL workflows, durably.",
+        no_args_is_help=True,
+        # Plain help and errors: rich's help layout loads Markdown and Pygments, which
+        # would cost every command more than all the rest of its start.
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    app.callback()(global_options)
     for module in modules:
-        module.register(app)
+        importlib.import_module(f"stigmer.cli.{module}").register(app)
+    return app
 
 
-register(platform, definitions, executions, events, doctor, demo)
+def modules_named(args: Sequence[str]) -> list[str]:
+    """The modules of the commands named in `args`; every module when none is.
+
+    Any argument may name the command (a global option's value comes before it), so a
+    value that happens to be a command's name only adds that command's module.
+    """
+    given = set(args)
+    named = [module for module, commands in COMMANDS.items() if given & set(commands)]
+    return named or list(COMMANDS)
+
+
+def main() -> None:
+    """The console script: `stigmer ARGS`."""
+    build(modules_named(sys.argv[1:]))()
+
+
+@functools.cache
+def _whole_app() -> typer.Typer:
+    return build()
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`app`: every command, for programs and tests that drive the CLI in-process."""
+    if name == "app":
+        return _whole_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -1,25 +1,22 @@
-"""`stigmer server` and `stigmer worker`: running the platform's processes."""
+"""`stigmer server` and `stigmer worker`: running the platform's processes.
+
+The platform's parts load when one of these commands runs, never for another command.
+"""
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from pydantic import SecretStr
 
-from stigmer.config import QUEUE_KINDS, Settings, load_settings
-from stigmer.console.server import ConsoleServer
-from stigmer.credentials import worker_token
-from stigmer.local.supervisor import Component, serve
-from stigmer.observability.endpoint import MetricsEndpoint
-from stigmer.observability.logs import configure_logging
-from stigmer.observability.tracing import shutdown_tracing
-from stigmer.server.app import AccessError, ApiServer
-from stigmer.workers import BEHAVIORS, VersioningError, Workers, deployment
+from stigmer.contract.names import QUEUE_KINDS
+
+if TYPE_CHECKING:
+    from stigmer.config import Settings
+    from stigmer.local.supervisor import Component
 
 
 def register(app: typer.Typer) -> None:
@@ -68,6 +65,17 @@ def server(
     workers: Annotated[bool, typer.Option(help="Run the workers of all three queues.")] = True,
 ) -> None:
     """Run everything on this machine: Temporal (embedded), the API and the workers."""
+    from pydantic import SecretStr
+
+    from stigmer.config import load_settings
+    from stigmer.console.server import ConsoleServer
+    from stigmer.credentials import worker_token
+    from stigmer.local.supervisor import serve
+    from stigmer.observability.endpoint import MetricsEndpoint
+    from stigmer.observability.logs import configure_logging
+    from stigmer.server.app import AccessError, ApiServer
+    from stigmer.workers import Workers
+
     settings = load_settings(
         data_dir=data_dir,
         host=host,
@@ -164,6 +172,12 @@ def worker(
     ] = None,
 ) -> None:
     """Run the workers of some queues alone, to scale them out on more machines."""
+    from stigmer.config import load_settings
+    from stigmer.local.supervisor import serve
+    from stigmer.observability.endpoint import MetricsEndpoint
+    from stigmer.observability.logs import configure_logging
+    from stigmer.workers import BEHAVIORS, VersioningError, Workers, deployment
+
     unknown = sorted(set(queue) - set(QUEUE_KINDS))
     if unknown:
         typer.echo(
@@ -213,6 +227,10 @@ def leave(code: int) -> NoReturn:
     native threads still release Python objects, turning a clean stop into a crash; with
     every component stopped and the streams flushed there is nothing left to finalize.
     """
+    import logging
+
+    from stigmer.observability.tracing import shutdown_tracing
+
     shutdown_tracing()
     sys.stdout.flush()
     sys.stderr.flush()

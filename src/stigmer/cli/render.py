@@ -1,4 +1,8 @@
-"""How the CLI prints resources: `-o table` for people, `-o json|yaml` for programs."""
+"""How the CLI prints resources: `-o table` for people, `-o json|yaml` for programs.
+
+The protobuf messages, YAML and table layout load inside the functions that use them,
+so that a command pays only for the output it prints.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,14 @@ import json
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from google.protobuf.message import Message
 from rich.console import Console
-from rich.table import Table
-from ruamel.yaml import YAML
 
-from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.resources.definitions import API_VERSION
-from stigmer.resources.executions import KIND_NAMES
-from stigmer.resources.values import to_json
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from stigmer.api.v1 import stigmer_pb2 as pb
 
 # Piped output is read by programs and logs: tables keep their full width there.
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -30,12 +31,17 @@ class Output(StrEnum):
 
 
 def as_dict(message: Message) -> dict[str, Any]:
+    from stigmer.resources.values import to_json
+
     found: dict[str, Any] = to_json(message)
     return found
 
 
 def definition_dict(definition: pb.Definition) -> dict[str, Any]:
     """A definition as the resource file that would apply it, plus what the server knows."""
+    from stigmer.resources.api_version import API_VERSION
+    from stigmer.resources.values import to_json
+
     metadata = as_dict(definition.metadata)
     metadata.update(
         version=definition.version,
@@ -45,13 +51,22 @@ def definition_dict(definition: pb.Definition) -> dict[str, Any]:
     )
     return {
         "apiVersion": API_VERSION,
-        "kind": pb.DefinitionKind.Name(definition.kind).capitalize(),
+        "kind": definition_kind(definition),
         "metadata": metadata,
         "spec": to_json(definition.spec),
     }
 
 
+def definition_kind(definition: pb.Definition) -> str:
+    """`Agent` or `Workflow`, as resource files name it."""
+    from stigmer.api.v1 import stigmer_pb2 as pb
+
+    return pb.DefinitionKind.Name(definition.kind).capitalize()
+
+
 def execution_dict(execution: pb.Execution) -> dict[str, Any]:
+    from stigmer.resources.executions import KIND_NAMES
+
     found = as_dict(execution)
     found["kind"] = KIND_NAMES.get(execution.spec.kind, "Execution")
     return found
@@ -60,6 +75,8 @@ def execution_dict(execution: pb.Execution) -> dict[str, Any]:
 def emit(data: Any, output: Output) -> None:
     """Machine-readable output goes to stdout untouched by rich."""
     if output == Output.yaml:
+        from ruamel.yaml import YAML
+
         yaml = YAML()
         yaml.default_flow_style = False
         yaml.dump(data, sys.stdout)
@@ -69,6 +86,8 @@ def emit(data: Any, output: Output) -> None:
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    from rich.table import Table
+
     view = Table(title=title, title_justify="left")
     for column in columns:
         view.add_column(column)
@@ -78,6 +97,8 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> 
 
 
 def phase(execution: pb.Execution) -> str:
+    from stigmer.api.v1 import stigmer_pb2 as pb
+
     return pb.Phase.Name(execution.status.phase)
 
 

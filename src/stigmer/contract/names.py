@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
+QUEUE_KINDS: Final = ("engine", "agents", "runner")
+"""DSL workflows and caller activities; execution workflows and system activities; agents."""
+
 AGENT_EXECUTION_WORKFLOW: Final = "stigmer/agent-execution"
 WORKFLOW_EXECUTION_WORKFLOW: Final = "stigmer/workflow-execution"
 SCHEDULED_RUN_WORKFLOW: Final = "stigmer/scheduled-run"

@@ -3,18 +3,20 @@
 Only when `otlp_endpoint` is set: then spans go to that OTLP/gRPC collector, Temporal's
 `TracingInterceptor` carries the trace through workflow and activity headers, and API
 calls carry it in their metadata (`traceparent`), so one trace follows a workflow into
-the agent it calls and back. Unset, nothing is installed and nothing is paid.
+the agent it calls and back. Unset, nothing is installed and nothing is paid, not even the imports: every client
+(the CLI above all) loads this module.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from opentelemetry import context, propagate, trace
-from temporalio.client import Interceptor
+if TYPE_CHECKING:
+    from temporalio.client import Interceptor
 
-from stigmer.config import Settings
+    from stigmer.config import Settings
 
 _enabled = False
 
@@ -25,6 +27,7 @@ def configure_tracing(settings: Settings) -> bool:
     if settings.otlp_endpoint is None:
         return False
     if not _enabled:
+        from opentelemetry import trace
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
@@ -42,6 +45,8 @@ def configure_tracing(settings: Settings) -> bool:
 def shutdown_tracing() -> None:
     """Send the spans still batched; a process about to exit calls this."""
     if _enabled:
+        from opentelemetry import trace
+
         provider = trace.get_tracer_provider()
         shutdown = getattr(provider, "shutdown", None)
         if callable(shutdown):
@@ -61,6 +66,8 @@ def outgoing_metadata() -> tuple[tuple[str, str], ...]:
     """The current trace context as gRPC metadata for an API call (empty when off)."""
     if not _enabled:
         return ()
+    from opentelemetry import propagate
+
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return tuple(carrier.items())
@@ -72,6 +79,8 @@ def server_span(method: str, metadata: Sequence[tuple[str, str | bytes]]) -> Ite
     if not _enabled:
         yield
         return
+    from opentelemetry import context, propagate, trace
+
     carrier = {key: value for key, value in metadata if isinstance(value, str)}
     token = context.attach(propagate.extract(carrier))
     try:

@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from stigmer.resources.agent import AgentSpec
+from stigmer.resources.api_version import API_VERSION
 from stigmer.resources.source import Document, SourceError, SourceErrors, files_in, read
 
-API_VERSION = "stigmer.dev/v1"
 KINDS = ("Agent", "Workflow")
 NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,251}[a-z0-9])?$")
 
