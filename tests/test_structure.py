@@ -1,4 +1,4 @@
-"""The package's shape: no import cycle anywhere, and no hand-written module over 500 lines.
+"""The package's shape: no import cycle between modules or between parts, and no hand-written module over 500 lines.
 
 Run it alone to check the structure: `pytest tests/test_structure.py`.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import stigmer
-from tests.support.structure import cycles, hand_written_sizes, import_graph
+from tests.support.structure import cycles, hand_written_sizes, import_graph, part_graph
 
 PACKAGE = Path(stigmer.__file__).resolve().parent
 LONGEST_MODULE = 500
@@ -18,6 +18,11 @@ def test_the_package_has_no_import_cycle() -> None:
     graph = import_graph(PACKAGE)
     assert len(graph) > 150, sorted(graph)
     assert cycles(graph) == []
+
+
+def test_the_parts_import_each_other_without_a_cycle() -> None:
+    """Subpackages and top-level modules form layers: none reaches back into one above it."""
+    assert cycles(part_graph(import_graph(PACKAGE))) == []
 
 
 def test_the_cycle_check_finds_a_cycle() -> None:

@@ -23,7 +23,6 @@ from stigmer.agents.runner import RunnerActivities
 from stigmer.agents.workflow import AgentExecutionWorkflow
 from stigmer.client import WorkerClient
 from stigmer.config import Settings, task_queue
-from stigmer.contract.temporal import connect_temporal
 from stigmer.engine import registry
 from stigmer.engine.progress import ProgressActivities
 from stigmer.engine.scheduling import ScheduledRunWorkflow
@@ -31,6 +30,7 @@ from stigmer.engine.tasktype import Services
 from stigmer.engine.workflow import WorkflowExecution
 from stigmer.handshake.system_activities import SystemActivities
 from stigmer.secrets import SecretStore
+from stigmer.temporal import connect_temporal
 
 log = structlog.get_logger("stigmer.workers")
 

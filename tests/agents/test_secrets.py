@@ -10,7 +10,7 @@ import pytest
 from google.protobuf import json_format
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.contract.temporal import connect_temporal
+from stigmer.temporal import connect_temporal
 from tests.agents.helpers import KEY, provider_agent
 from tests.agents.standins import OpenAI, Reply, Request, StandIn
 from tests.conftest import Platform

@@ -8,8 +8,8 @@ import pytest
 from temporalio.service import RPCError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.contract.temporal import connect_temporal
 from stigmer.server.schedules import Schedules
+from stigmer.temporal import connect_temporal
 from tests.conftest import Platform
 from tests.handshake.helpers import document, eventually, output_of
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from temporalio.worker import Worker
 
-from stigmer.contract.temporal import connect_temporal
 from stigmer.handshake.caller import CallerActivities
 from stigmer.local.embedded import EmbeddedTemporal
+from stigmer.temporal import connect_temporal
 from stigmer.workers import Workers, sandbox
 from tests.conftest import running_platform
 from tests.handshake.helpers import SCRIPTED, Callers, RawCaller

@@ -22,8 +22,8 @@ from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import Client
 from stigmer.contract.inputs import CallRequest, CallResult
 from stigmer.contract.names import CALL_AGENT_ACTIVITY
-from stigmer.contract.temporal import connect_temporal
 from stigmer.resources.values import to_json
+from stigmer.temporal import connect_temporal
 from stigmer.workers import Workers
 from tests.conftest import Platform
 

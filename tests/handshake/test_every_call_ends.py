@@ -21,9 +21,9 @@ from temporalio.exceptions import ApplicationError
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError
 from stigmer.contract import problems
-from stigmer.contract.temporal import connect_temporal
 from stigmer.handshake.delivery import caller_fate
 from stigmer.resources.executions import temporal_workflow_id
+from stigmer.temporal import connect_temporal
 from tests.handshake.helpers import (
     Callers,
     agent_task,

@@ -9,9 +9,9 @@ import pytest
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.contract.names import CALL_AGENT_ACTIVITY
-from stigmer.contract.temporal import connect_temporal
 from stigmer.local.embedded import EmbeddedTemporal
 from stigmer.resources.executions import temporal_workflow_id
+from stigmer.temporal import connect_temporal
 from tests.conftest import running_platform
 from tests.handshake.helpers import SCRIPTED, agent_task, document, eventually, script
 

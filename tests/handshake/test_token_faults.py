@@ -18,9 +18,9 @@ from temporalio.testing import ActivityEnvironment
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.contract import problems
 from stigmer.contract.inputs import Ending
-from stigmer.contract.temporal import connect_temporal
 from stigmer.handshake.system_activities import Delivery, SystemActivities
 from stigmer.resources.executions import temporal_workflow_id
+from stigmer.temporal import connect_temporal
 from tests.handshake.helpers import Callers, eventually, script, wait_phase
 
 

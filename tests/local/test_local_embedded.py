@@ -16,9 +16,9 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 
 from stigmer.config import Settings, load_settings
-from stigmer.contract.temporal import TemporalUnreachableError, connect_temporal
 from stigmer.local.embedded import EmbeddedTemporal, EmbeddedTemporalError, free_port, free_ports
 from stigmer.local.temporal_binary import TemporalBinaryNotFoundError, find_temporal_binary
+from stigmer.temporal import TemporalUnreachableError, connect_temporal
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, Client
-from stigmer.contract.temporal import connect_temporal
+from stigmer.temporal import connect_temporal
 from tests.handshake.helpers import (
     SCRIPTED,
     agent_task,

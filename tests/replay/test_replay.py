@@ -15,9 +15,9 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from stigmer.agents.workflow import AgentExecutionWorkflow
-from stigmer.contract.temporal import connect_temporal
 from stigmer.engine.scheduling import ScheduledRunWorkflow
 from stigmer.engine.workflow import WorkflowExecution
+from stigmer.temporal import connect_temporal
 from stigmer.workers import sandbox
 from tests.conftest import Platform
 from tests.handshake.helpers import SCRIPTED, agent_task, children, script

@@ -18,8 +18,8 @@ from temporalio.service import RPCError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.config import load_settings
-from stigmer.contract.temporal import connect_temporal
 from stigmer.local.embedded import EmbeddedTemporal
+from stigmer.temporal import connect_temporal
 from stigmer.workers import VersioningError, Workers
 from tests.conftest import running_platform
 from tests.handshake.helpers import SCRIPTED, agent_task, document, output_of, script

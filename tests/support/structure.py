@@ -45,6 +45,18 @@ def import_graph(root: Path) -> dict[str, set[str]]:
     return {name: imports_of(path, known) - {name} for name, path in known.items()}
 
 
+def part_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The same graph between the package's parts: its subpackages and top-level modules."""
+
+    def part(name: str) -> str:
+        return ".".join(name.split(".")[:2])
+
+    parts: dict[str, set[str]] = {}
+    for name, targets in graph.items():
+        parts.setdefault(part(name), set()).update(part(target) for target in targets)
+    return {name: targets - {name} for name, targets in parts.items()}
+
+
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Every cycle found by a depth-first walk, each as the modules along it."""
     found: list[list[str]] = []

@@ -18,10 +18,10 @@ from rich.table import Table
 from rich.text import Text
 
 from stigmer.config import Settings
-from stigmer.contract.temporal import connect_temporal
 from stigmer.errors import PlatformError
 from stigmer.local.embedded import EmbeddedTemporal
 from stigmer.local.preflight import run_preflight
+from stigmer.temporal import connect_temporal
 
 DEFAULT_STOP_GRACE = 10.0
 SUMMARY_ORDER = ("API", "Console", "Temporal", "Temporal UI", "Metrics")

@@ -17,7 +17,6 @@ from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.config import Settings
 from stigmer.contract import problems
 from stigmer.contract.limits import MAX_DEADLINE
-from stigmer.contract.temporal import TemporalUnreachableError
 from stigmer.handshake.timeouts import deadline_within
 from stigmer.handshake.tokens import token_preview
 from stigmer.resources.agent import AgentSpec
@@ -37,6 +36,7 @@ from stigmer.server.reconciler import Reconciler
 from stigmer.server.recorder import Recorder
 from stigmer.store.store import Store
 from stigmer.store.tokens import StoredToken
+from stigmer.temporal import TemporalUnreachableError
 
 log = structlog.get_logger("stigmer.server")
 

@@ -11,9 +11,9 @@ import structlog
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from temporalio.service import RPCError
 
-from stigmer.contract.temporal import TemporalUnreachableError
 from stigmer.resources.executions import TransitionError
 from stigmer.store.database import Conflict, NotFound
+from stigmer.temporal import TemporalUnreachableError
 
 log = structlog.get_logger("stigmer.server")
 

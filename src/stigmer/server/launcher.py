@@ -26,10 +26,10 @@ from stigmer.contract import problems
 from stigmer.contract.inputs import AgentExecutionInput, Ending, ExecutionPlan, WorkflowRunInput
 from stigmer.contract.limits import MAX_DEADLINE
 from stigmer.contract.names import AGENT_EXECUTION_WORKFLOW, WORKFLOW_EXECUTION_WORKFLOW
-from stigmer.contract.temporal import connect_temporal
 from stigmer.handshake import timeouts
 from stigmer.resources.executions import temporal_workflow_id
 from stigmer.resources.values import to_json
+from stigmer.temporal import connect_temporal
 
 
 @dataclass

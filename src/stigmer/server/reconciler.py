@@ -24,7 +24,6 @@ import structlog
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.config import Settings
 from stigmer.contract import problems
-from stigmer.contract.temporal import TemporalUnreachableError
 from stigmer.handshake.ending import report_of
 from stigmer.resources.executions import TOLD, end, has_ended
 from stigmer.server.callbacks import Callbacks
@@ -33,6 +32,7 @@ from stigmer.server.launcher import Fate, Launcher
 from stigmer.server.recorder import Recorder
 from stigmer.store.leadership import Leadership
 from stigmer.store.store import Store
+from stigmer.temporal import TemporalUnreachableError
 
 log = structlog.get_logger("stigmer.server")
 
