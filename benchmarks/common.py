@@ -34,9 +34,9 @@ from benchmarks.counting import SlotCounter
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import Client, WorkerClient
 from stigmer.config import load_settings
-from stigmer.contract.temporal import connect_temporal
 from stigmer.local.embedded import EmbeddedTemporal, free_port
 from stigmer.observability.logs import configure_logging
+from stigmer.temporal import connect_temporal
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SCRIPTED = {"entrypoint": "stigmer.agents.scripted:agent"}

@@ -18,8 +18,8 @@ from pathlib import Path
 from benchmarks.counting import SlotCounter
 from stigmer.client import WorkerClient
 from stigmer.config import load_settings
-from stigmer.contract.temporal import connect_temporal
 from stigmer.observability.logs import configure_logging
+from stigmer.temporal import connect_temporal
 from stigmer.workers import build_worker
 
 
