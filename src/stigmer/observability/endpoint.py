@@ -8,7 +8,6 @@ metrics (see `observability.runtime`), the Temporal SDK's own.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from collections.abc import Sequence
 from wsgiref.simple_server import WSGIServer
@@ -16,6 +15,7 @@ from wsgiref.simple_server import WSGIServer
 import structlog
 from prometheus_client import REGISTRY, start_http_server
 
+from stigmer.background import Background
 from stigmer.config import Settings
 from stigmer.errors import PlatformError
 from stigmer.observability.runtime import TemporalMetricsBridge, temporal_metrics
@@ -33,7 +33,7 @@ class MetricsEndpoint:
         self.server: WSGIServer | None = None
         self.thread: threading.Thread | None = None
         self.bridge: TemporalMetricsBridge | None = None
-        self._drain: asyncio.Task[None] | None = None
+        self._drain = Background("metrics-drain")
 
     @property
     def url(self) -> str:
@@ -57,7 +57,7 @@ class MetricsEndpoint:
         self.bridge = temporal_metrics()
         if self.bridge is not None:
             REGISTRY.register(self.bridge)
-            self._drain = asyncio.create_task(self._drain_often(self.bridge), name="metrics-drain")
+            self._drain.start(self._drain_often(self.bridge))
         log.info("metrics listening", url=self.url, temporal_sdk=self.bridge is not None)
 
     async def _drain_often(self, bridge: TemporalMetricsBridge) -> None:
@@ -67,11 +67,7 @@ class MetricsEndpoint:
             await asyncio.to_thread(bridge.drain)
 
     async def stop(self) -> None:
-        if self._drain is not None:
-            self._drain.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._drain
-            self._drain = None
+        await self._drain.stop()
         if self.bridge is not None:
             REGISTRY.unregister(self.bridge)
             self.bridge = None

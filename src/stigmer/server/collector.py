@@ -10,7 +10,6 @@ platform shows 0, not "no data". Each stuck execution is logged once, when first
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +21,7 @@ from temporalio.client import Client as TemporalClient
 from temporalio.service import RPCError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.background import Background
 from stigmer.config import QUEUE_KINDS, Settings, task_queue
 from stigmer.errors import PlatformError
 from stigmer.observability import metrics
@@ -66,17 +66,13 @@ class StateCollector:
         self.settings = settings
         self.temporal = temporal
         self.reported: set[tuple[str, pb.StuckReason.ValueType]] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("state-collector")
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="state-collector")
+        self._background.start(self._loop())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _loop(self) -> None:
         while True:

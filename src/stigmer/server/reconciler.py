@@ -15,13 +15,13 @@ two replicas that both believe they lead for a moment record nothing twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
 from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.background import Background
 from stigmer.config import Settings
 from stigmer.contract import problems
 from stigmer.handshake.ending import report_of
@@ -62,17 +62,13 @@ class Reconciler:
         self.callbacks = callbacks
         self.interval = settings.reconcile_interval.total_seconds()
         self._checked: dict[str, float] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("reconciler")
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="reconciler")
+        self._background.start(self._loop())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _loop(self) -> None:
         while True:

@@ -12,11 +12,11 @@ server's start), and it leads.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import asyncpg
 import structlog
 
+from stigmer.background import Background
 from stigmer.store.dedicated import LOST, alive, connect, is_postgresql
 
 log = structlog.get_logger("stigmer.store")
@@ -34,7 +34,7 @@ class Leadership:
         self.shared = is_postgresql(url)
         self._leads = not self.shared
         self._connection: asyncpg.Connection | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("leadership")
 
     @property
     def leads(self) -> bool:
@@ -43,15 +43,11 @@ class Leadership:
 
     def start(self) -> None:
         if self.shared:
-            self._task = asyncio.create_task(self._contend(), name="leadership")
+            self._background.start(self._contend())
 
     async def stop(self) -> None:
         """Step down: closing the session releases the lock for another replica at once."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
         self._step_down()
         self._leads = not self.shared
 

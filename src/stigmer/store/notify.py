@@ -23,6 +23,7 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from stigmer.background import Background
 from stigmer.store.dedicated import LOST, alive, connect
 
 log = structlog.get_logger("stigmer.store")
@@ -51,19 +52,15 @@ class ChangeListener:
         self.url = url
         self.on_change = on_change
         self.on_gap = on_gap
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("change-listener")
 
     async def start(self) -> None:
         """Listen before returning, so no change committed after start is missed."""
         connection = await self._listen()
-        self._task = asyncio.create_task(self._keep(connection), name="change-listener")
+        self._background.start(self._keep(connection))
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     def _received(self, _connection: Any, _pid: int, _channel: str, payload: object) -> None:
         self.on_change(str(payload))
