@@ -1,17 +1,25 @@
 """Per-task progress of a WorkflowExecution: what ran, with what input and output.
 
-The interpreter reports each task's start and end; the workflow turns each report into a
-local activity (a marker in history, no task-queue round trip) that records it through
-the API, where `stigmer executions watch` and Watch streams show it live.
+Progress is buffered in workflow state and sent in batches, each one local activity (a
+marker in history) and one write through the API. A batch leaves when the workflow is
+about to wait and nothing was sent in the last second, when `BATCH_SIZE` reports piled
+up, and at the end of the run; so a task that needs no activity of its own adds no
+history event, and `stigmer executions watch` lags the run by a second at most.
+
+The buffer keeps each task's last state by path, and sends what changed since the last
+batch: a loop's tasks show their last run and how many runs there were, and a running
+`for` shows its iteration, so the progress of a loop of any length stays as large as the
+document. A batch the API did not take stays
+buffered and goes with the next one; what the last one could not send is logged with
+its count, never dropped silently.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from google.protobuf import json_format
 from temporalio import activity, workflow
@@ -25,6 +33,10 @@ from stigmer.contract.problems import Problem
 RECORD_PROGRESS_ACTIVITY = "stigmer/engine/record-progress"
 VALUE_BUDGET = 16 * 1024
 """Inputs and outputs larger than this (bytes of JSON) are summarized, not copied."""
+BATCH_SIZE = 1000
+"""Reports that fill a batch: a run that never waits still sends its progress."""
+MAX_DELAY = 1.0
+"""Seconds of workflow time progress may wait in the buffer while the run waits."""
 
 
 @dataclass
@@ -37,35 +49,149 @@ class TaskEvent:
     output: Any = None
     error: dict[str, Any] = field(default_factory=dict)
     execution_id: str = ""
-    at: float = 0.0
-    """Workflow time (seconds since the epoch) of the change."""
 
 
 @dataclass
-class ProgressUpdate:
+class TaskState:
+    """One task's last state in the run, as a batch carries it."""
+
+    path: str
+    name: str
+    status: str = ""
+    runs: int = 0
+    """How many times it started."""
+    input: Any = None
+    output: Any = None
+    error: dict[str, Any] = field(default_factory=dict)
+    execution_id: str = ""
+    started_at: float = 0.0
+    """Workflow time (seconds since the epoch) of its last start; 0 when it never started."""
+    finished_at: float = 0.0
+    iteration: int = 0
+    """A running `for`: the iteration in progress, from 1."""
+    iterations: int = 0
+
+
+@dataclass
+class ProgressBatch:
     execution_id: str
-    event: TaskEvent
+    tasks: list[TaskState]
 
 
-Reporter = Callable[[TaskEvent], Awaitable[None]]
+@dataclass
+class Unsent:
+    """What a run hands to its continuation: the counts, and the states not sent yet."""
+
+    runs: dict[str, int] = field(default_factory=dict)
+    states: list[TaskState] = field(default_factory=list)
 
 
-def reporter(execution_id: str) -> Reporter:
-    """Records events of `execution_id` from workflow code; a failed record is skipped."""
+class Reporter(Protocol):
+    """Where the interpreter reports progress."""
 
-    async def report(event: TaskEvent) -> None:
-        event.at = workflow.time()
+    async def report(self, event: TaskEvent) -> None:
+        """A task started or ended."""
+
+    def iterating(self, path: str, iteration: int, iterations: int) -> None:
+        """A `for` task moved to its `iteration`-th item (from 1) of `iterations`."""
+
+
+class ProgressBuffer:
+    """The progress of one run of an execution, in workflow state; workflow code only."""
+
+    def __init__(self, execution_id: str, carried: Unsent | None = None) -> None:
+        self.execution_id = execution_id
+        self.runs: dict[str, int] = dict(carried.runs) if carried else {}
+        self.unsent: dict[str, TaskState] = {s.path: s for s in carried.states} if carried else {}
+        self.reports = 0
+        """Reports since the last batch left."""
+        self.sending = False
+        self.last_sent = float("-inf")
+        self.dropped = 0
+
+    async def report(self, event: TaskEvent) -> None:
+        state = self._state(event.path, event.name)
+        now = workflow.time()
+        if event.status == "running":
+            self.runs[event.path] = self.runs.get(event.path, 0) + 1
+            state.status, state.input, state.started_at = "running", _bounded(event.input), now
+            state.output, state.error, state.finished_at = None, {}, 0.0
+            state.execution_id = ""
+        else:
+            state.status, state.finished_at = event.status, now
+            state.output = _bounded(event.output)
+            state.error = event.error
+            state.execution_id = event.execution_id or state.execution_id
+            state.iteration = state.iterations = 0
+        state.runs = self.runs.get(event.path, 0)
+        self.reports += 1
+        if self.reports >= BATCH_SIZE:
+            await workflow.wait_condition(lambda: not self.sending)
+            await self.flush()
+
+    def iterating(self, path: str, iteration: int, iterations: int) -> None:
+        state = self._state(path, "")
+        state.iteration, state.iterations = iteration, iterations
+
+    def _state(self, path: str, name: str) -> TaskState:
+        state = self.unsent.pop(path, None)
+        if state is None:  # what was sent stands; this one carries what changed since
+            state = TaskState(path, name, runs=self.runs.get(path, 0))
+        state.name = state.name or name
+        self.unsent[path] = state  # last changed last: a batch lists tasks as they moved
+        return state
+
+    async def flush(self) -> None:
+        """Send what is buffered as one batch; what the API did not take stays buffered."""
+        if not self.unsent or self.sending:
+            return
+        batch = list(self.unsent.values())
+        self.unsent, self.reports, self.sending = {}, 0, True
         try:
             await workflow.execute_local_activity(
                 RECORD_PROGRESS_ACTIVITY,
-                ProgressUpdate(execution_id, event),
+                ProgressBatch(self.execution_id, batch),
                 start_to_close_timeout=timedelta(seconds=10),
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
         except FailureError:  # a local activity's failure comes unwrapped
-            workflow.logger.warning("progress of %s not recorded", event.path)
+            for state in batch:
+                self.unsent.setdefault(state.path, state)  # a newer state of it stands
+            workflow.logger.warning(
+                "progress of %s: a batch of %d task states was not recorded; kept for the next",
+                self.execution_id,
+                len(batch),
+            )
+        finally:
+            self.sending = False
+            self.last_sent = workflow.time()
 
-    return report
+    async def send_while_waiting(self) -> None:
+        """Runs beside the run: when it is about to wait with progress buffered, send it,
+        at most once a second (a timer holds the rest until the second is over)."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self.unsent) and not self.sending)
+            due = self.last_sent + MAX_DELAY - workflow.time()
+            if due > 0:
+                await workflow.sleep(due)
+            await self.flush()
+
+    async def close(self) -> None:
+        """The last batch of the run; what even it could not send is counted and logged."""
+        await workflow.wait_condition(lambda: not self.sending)
+        await self.flush()
+        if self.unsent:
+            self.dropped += len(self.unsent)
+            workflow.logger.error(
+                "progress of %s: %d task states could not be recorded and are dropped",
+                self.execution_id,
+                self.dropped,
+            )
+            self.unsent = {}
+
+    def handover(self) -> Unsent:
+        """What the next run of a continued execution starts from."""
+        return Unsent(dict(self.runs), list(self.unsent.values()))
 
 
 class ProgressActivities:
@@ -73,22 +199,32 @@ class ProgressActivities:
         self.api = api
 
     @activity.defn(name=RECORD_PROGRESS_ACTIVITY)
-    async def record(self, update: ProgressUpdate) -> None:
-        event = update.event
-        task = pb.TaskProgress(
-            path=event.path, name=event.name, status=event.status, execution_id=event.execution_id
-        )
-        stamp = datetime.fromtimestamp(event.at, UTC)
-        if event.status == "running":
-            task.started_at.FromDatetime(stamp)
-            json_format.ParseDict(_bounded(event.input), task.input)
-        else:
-            task.finished_at.FromDatetime(stamp)
-            if event.status == "completed":
-                json_format.ParseDict(_bounded(event.output), task.output)
-        if event.error:
-            task.error.CopyFrom(pb.ExecutionError(**Problem.from_dict(event.error).to_dict()))
-        await self.api.report_progress(pb.ProgressReport(id=update.execution_id, tasks=[task]))
+    async def record(self, batch: ProgressBatch) -> None:
+        report = pb.ProgressReport(id=batch.execution_id, tasks=map(task_progress, batch.tasks))
+        await self.api.report_progress(report)
+
+
+def task_progress(state: TaskState) -> pb.TaskProgress:
+    """A task's state as the API records it."""
+    task = pb.TaskProgress(
+        path=state.path,
+        name=state.name,
+        status=state.status,
+        execution_id=state.execution_id,
+        runs=state.runs,
+        iteration=state.iteration,
+        iterations=state.iterations,
+    )
+    if state.started_at:
+        task.started_at.FromDatetime(datetime.fromtimestamp(state.started_at, UTC))
+        json_format.ParseDict(state.input, task.input)
+    if state.finished_at:
+        task.finished_at.FromDatetime(datetime.fromtimestamp(state.finished_at, UTC))
+        if state.status == "completed":
+            json_format.ParseDict(state.output, task.output)
+    if state.error:
+        task.error.CopyFrom(pb.ExecutionError(**Problem.from_dict(state.error).to_dict()))
+    return task
 
 
 def _bounded(value: Any) -> Any:
