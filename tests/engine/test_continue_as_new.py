@@ -6,22 +6,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import WorkflowExecutionStatus, WorkflowHistory
+from temporalio.client import WorkflowExecution, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.worker import Replayer
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.contract.temporal import connect_temporal
-from stigmer.engine.workflow import WorkflowExecution
+from stigmer.engine import workflow
 from stigmer.local.embedded import EmbeddedTemporal
 from stigmer.resources.values import to_json
 from stigmer.workers import sandbox
 from tests.conftest import running_platform
-from tests.handshake.helpers import document, output_of
+from tests.handshake.helpers import document, eventually, output_of
 
-ROUNDS = 40
-BUDGET = 60
-"""History events per run: a wait per round makes about five, so the run continues
-as new every dozen rounds or so."""
+ROUNDS = 20
+BUDGET = 40
+"""History events per run: a wait per round makes about six, so the run continues as
+new every five rounds or so."""
 
 LOOP: dict[str, Any] = {
     "rounds": {
@@ -80,12 +80,21 @@ async def test_a_long_loop_continues_as_new_and_stays_one_execution(
 
         temporal = await connect_temporal(platform.settings)
         workflow_id = done.status.temporal_workflow_id
-        runs = [run async for run in temporal.list_workflows(f"WorkflowId = '{workflow_id}'")]
+        await temporal.get_workflow_handle(workflow_id).result()  # follows the runs
+        runs: list[WorkflowExecution] = []
+
+        async def listed() -> bool:
+            runs[:] = [
+                run async for run in temporal.list_workflows(f"WorkflowId = '{workflow_id}'")
+            ]
+            return WorkflowExecutionStatus.RUNNING not in [run.status for run in runs]
+
+        await eventually(listed)  # visibility lags the runs a little
         statuses = [run.status for run in runs]
         assert statuses.count(WorkflowExecutionStatus.CONTINUED_AS_NEW) >= 2, statuses
         assert statuses.count(WorkflowExecutionStatus.COMPLETED) == 1, statuses
 
-        replayer = Replayer(workflows=[WorkflowExecution], workflow_runner=sandbox())
+        replayer = Replayer(workflows=[workflow.WorkflowExecution], workflow_runner=sandbox())
         for run in runs:
             handle = temporal.get_workflow_handle(workflow_id, run_id=run.run_id)
             history: WorkflowHistory = await handle.fetch_history()
