@@ -37,7 +37,7 @@ class CtkRun:
 
 
 @activity.defn(name=RECORD_PROGRESS_ACTIVITY)
-async def record_progress(batch: ProgressBatch) -> None:
+async def record_progress(batch: ProgressBatch) -> bool:
     events = EVENTS[batch.execution_id]
     for state in batch.tasks:
         if state.started_at:
@@ -48,6 +48,7 @@ async def record_progress(batch: ProgressBatch) -> None:
                     state.path, state.name, state.status, output=state.output, error=state.error
                 )
             )
+    return True
 
 
 EMITTED: list[dict[str, object]] = []

@@ -59,8 +59,26 @@ _DETERMINISTIC_BUILTINS = (
 
 def strict_body(value: Any) -> str | None:
     """The jq text of a `${ ... }` string, or None when `value` is not one."""
-    if not isinstance(value, str):
-        return None
+    return _strict_text(value) if _json_type(value) is str else None
+
+
+_JSON_TYPES = frozenset({str, dict, list, int, float, bool, type(None)})
+
+
+def _json_type(value: Any) -> type:
+    """`str`, `dict` or `list` for those and their subclasses, else the value's type.
+
+    Looked up rather than asked of isinstance, which the workflow sandbox wraps at a cost
+    that shows in loops: this runs for every value of every task.
+    """
+    kind = type(value)
+    if kind in _JSON_TYPES:
+        return kind
+    return next((base for base in (str, dict, list) if isinstance(value, base)), kind)
+
+
+@lru_cache(maxsize=4096)
+def _strict_text(value: str) -> str | None:
     match = _STRICT.match(value)
     return match.group(1).strip() if match else None
 
@@ -137,6 +155,13 @@ def _clean(message: str) -> str:
 def _referenced(text: str, available: Collection[str]) -> tuple[str, ...]:
     """The arguments and variables (`for`'s item, `catch`'s error) the text may use; only
     those are bound, keeping jq's input small. Arguments come first, in their fixed order."""
+    return _referenced_among(text, tuple(available))
+
+
+@lru_cache(maxsize=4096)
+def _referenced_among(text: str, available: tuple[str, ...]) -> tuple[str, ...]:
+    """`_referenced`, once per expression and set of names in scope (a loop asks again
+    and again)."""
     variables = sorted(name for name in available if name not in ARGUMENTS)
     return tuple(
         name for name in (*ARGUMENTS, *variables) if name in available and f"${name}" in text
@@ -168,7 +193,9 @@ class Evaluator:
         names = _referenced(text, args)
         try:
             program = _compile(text, names)
-            payload = [data, self._clock(), *(args[name] for name in names)]
+            # Only `now` reads the clock, and the workflow clock is not free to read.
+            clock = self._clock() if "now" in text else 0.0
+            payload = [data, clock, *(args[name] for name in names)]
             results = iter(program.input_value(payload))
             return next(results, None)
         except ValueError as exc:
@@ -189,16 +216,17 @@ class Evaluator:
 
     def template(self, value: Any, data: Any, args: Mapping[str, Any], *, instance: str) -> Any:
         """Evaluate every expression string inside `value`, recursively; keep the rest."""
-        if isinstance(value, str):
-            body = strict_body(value)
+        kind = _json_type(value)
+        if kind is str:
+            body = _strict_text(value)
             if body is not None or self.loose:
                 return self._string(
                     value, body if body is not None else value, data, args, instance
                 )
             return value
-        if isinstance(value, dict):
+        if kind is dict:
             return {k: self.template(v, data, args, instance=instance) for k, v in value.items()}
-        if isinstance(value, list):
+        if kind is list:
             return [self.template(v, data, args, instance=instance) for v in value]
         return value
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import importlib.metadata
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -68,6 +69,7 @@ def _clock() -> float:
     return datetime.now(UTC).timestamp()
 
 
+@functools.lru_cache(maxsize=16)
 def _date_time(seconds: float) -> dict[str, Any]:
     """The spec's DateTime descriptor."""
     moment = datetime.fromtimestamp(seconds, UTC)
@@ -129,8 +131,10 @@ class _Run:
         self.context: Any = position.context if position else {}
         self.workflow: dict[str, Any] = {}
         self.secrets: dict[str, Any] = {}
-        self.typed: dict[int, BaseModel] = {}
-        """Each task's parsed model, by the identity of its object in the document."""
+        self.names: dict[int, dict[str, int]] = {}
+        self.typed: dict[int, tuple[str, TaskType[Any], BaseModel]] = {}
+        """Each task's kind, type and parsed model, by the identity of its object in the
+        document."""
 
     async def run(self, raw_input: Any) -> Any:
         raw_input = {} if raw_input is None else raw_input
@@ -195,7 +199,7 @@ class _Run:
         self, tasks: list[Any], value: Any, pointer: str, variables: Mapping[str, Any]
     ) -> tuple[Any, bool]:
         """The list's output, and whether a task left it with `then: exit`."""
-        names = {next(iter(item)): index for index, item in enumerate(tasks)}
+        names = self._names(tasks)
         frame = self.tracker.resumed("list", pointer) or Frame("list", pointer, 0, value)
         index, value = frame.index, frame.value
         self.tracker.enter(frame)
@@ -212,6 +216,15 @@ class _Run:
             return value, False
         finally:
             self.tracker.leave(frame)
+
+    def _names(self, tasks: list[Any]) -> dict[str, int]:
+        """The index of each task of a list by its name, once per list and run."""
+        found = self.names.get(id(tasks))
+        if found is None:
+            found = self.names[id(tasks)] = {
+                next(iter(item)): index for index, item in enumerate(tasks)
+            }
+        return found
 
     async def _continue_if_due(self) -> None:
         """Between two tasks: hand the run over to a new one when that is due and possible."""
@@ -248,23 +261,35 @@ class _Run:
             raise _Ended(output)
         return output
 
-    def _typed(self, task_type: TaskType[Any], task: dict[str, Any], pointer: str) -> BaseModel:
-        """The task parsed into its type's model, once per run."""
+    def _typed(self, task: dict[str, Any], pointer: str) -> tuple[str, TaskType[Any], BaseModel]:
+        """The task's kind, its type and the task parsed into its model, once per run."""
         found = self.typed.get(id(task))
-        if found is None:
-            try:
-                found = task_type.parse(task)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = "/".join(str(part) for part in first["loc"])
-                raise Fault(
-                    Problem.of(
-                        CONFIGURATION,
-                        f"the task does not fit {task_type.name}: {where}: {first['msg']}",
-                        instance=pointer,
-                    )
-                ) from None
-            self.typed[id(task)] = found
+        if found is not None:
+            return found
+        kind = task_kind(task)
+        task_type = registry.find(task)
+        if kind is None or task_type is None:
+            raise Fault(
+                Problem.of(
+                    CONFIGURATION,
+                    f"task type {describe(kind, task) if kind else 'unknown'} is not "
+                    "supported by this engine yet",
+                    instance=pointer,
+                )
+            )
+        try:
+            found = kind, task_type, task_type.parse(task)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = "/".join(str(part) for part in first["loc"])
+            raise Fault(
+                Problem.of(
+                    CONFIGURATION,
+                    f"the task does not fit {task_type.name}: {where}: {first['msg']}",
+                    instance=pointer,
+                )
+            ) from None
+        self.typed[id(task)] = found
         return found
 
     async def _extended(
@@ -343,25 +368,14 @@ class _Run:
         variables: Mapping[str, Any],
     ) -> tuple[Any, str]:
         """Run one task with its data flow; returns its transformed output and directive."""
-        kind = task_kind(task)
-        task_type = registry.find(task)
-        if kind is None or task_type is None:
-            raise Fault(
-                Problem.of(
-                    CONFIGURATION,
-                    f"task type {describe(kind, task) if kind else 'unknown'} is not "
-                    "supported by this engine yet",
-                    instance=pointer,
-                )
-            )
-        typed = self._typed(task_type, task, pointer)
+        kind, task_type, typed = self._typed(task, pointer)
         descriptor: dict[str, Any] = {
             "name": name,
             "reference": pointer,
             "definition": task,
             "input": raw_input,
             "output": None,
-            "startedAt": _date_time(_clock()),
+            "startedAt": _date_time(started := _clock()),
         }
         args: dict[str, Any] = {
             "context": self.context,
@@ -400,7 +414,7 @@ class _Run:
         resumable = kind in RESUMABLE_KINDS and limit is None
         frame = self.tracker.enter(Frame("task", pointer, value=value, resumable=resumable))
         if resumed is None:
-            await self._report(TaskEvent(pointer, name, "running", input=value))
+            await self._report(TaskEvent(pointer, name, "running", input=value, at=started))
         try:
             work = self._extended(kind, task_type, typed, value, scope, frame)
             if limit is not None:

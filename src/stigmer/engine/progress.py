@@ -2,21 +2,28 @@
 
 Progress is buffered in workflow state and sent in batches, each one local activity (a
 marker in history) and one write through the API. A batch leaves when the workflow is
-about to wait and nothing was sent in the last second, when `BATCH_SIZE` reports piled
-up, and at the end of the run; so a task that needs no activity of its own adds no
-history event, and `stigmer executions watch` lags the run by a second at most.
+about to wait and nothing was sent in the last second, and at the end of the run; so a
+task that needs no activity of its own adds no history event, and `stigmer executions
+watch` lags the run by a second at most.
+
+A run that never waits offers a batch every `BATCH_SIZE` reports, which also ends its
+workflow activation before Temporal's deadlock detector (2 s) would. The activity writes
+it only when this worker wrote none for the execution in the last `WRITE_INTERVAL`
+(wall clock, which an activity may read; its answer is in history, so replay agrees);
+otherwise the batch stays buffered for the next one.
 
 The buffer keeps each task's last state by path, and sends what changed since the last
 batch: a loop's tasks show their last run and how many runs there were, and a running
 `for` shows its iteration, so the progress of a loop of any length stays as large as the
-document. A batch the API did not take stays
-buffered and goes with the next one; what the last one could not send is logged with
-its count, never dropped silently.
+document. A batch the API did not take stays buffered and goes with the next one; what
+the last one could not send is logged with its count, never dropped silently.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -34,9 +41,13 @@ RECORD_PROGRESS_ACTIVITY = "stigmer/engine/record-progress"
 VALUE_BUDGET = 16 * 1024
 """Inputs and outputs larger than this (bytes of JSON) are summarized, not copied."""
 BATCH_SIZE = 1000
-"""Reports that fill a batch: a run that never waits still sends its progress."""
+"""Reports after which a run that never waits offers a batch."""
 MAX_DELAY = 1.0
 """Seconds of workflow time progress may wait in the buffer while the run waits."""
+WRITE_INTERVAL = 0.5
+"""Seconds of wall clock between two writes of an offered (not due) batch."""
+WRITERS_KEPT = 10_000
+"""Executions whose last write time a worker remembers."""
 
 
 @dataclass
@@ -49,6 +60,8 @@ class TaskEvent:
     output: Any = None
     error: dict[str, Any] = field(default_factory=dict)
     execution_id: str = ""
+    at: float = 0.0
+    """Workflow time of the change when the reporter has it at hand; 0: now."""
 
 
 @dataclass
@@ -76,6 +89,8 @@ class TaskState:
 class ProgressBatch:
     execution_id: str
     tasks: list[TaskState]
+    due: bool = True
+    """False for a batch only offered: the activity may leave it for the next one."""
 
 
 @dataclass
@@ -107,19 +122,20 @@ class ProgressBuffer:
         """Reports since the last batch left."""
         self.sending = False
         self.last_sent = float("-inf")
+        """Workflow time of the last batch written or failed."""
         self.dropped = 0
 
     async def report(self, event: TaskEvent) -> None:
         state = self._state(event.path, event.name)
-        now = workflow.time()
+        now = event.at or workflow.time()
         if event.status == "running":
             self.runs[event.path] = self.runs.get(event.path, 0) + 1
-            state.status, state.input, state.started_at = "running", _bounded(event.input), now
+            state.status, state.input, state.started_at = "running", event.input, now
             state.output, state.error, state.finished_at = None, {}, 0.0
             state.execution_id = ""
         else:
             state.status, state.finished_at = event.status, now
-            state.output = _bounded(event.output)
+            state.output = event.output
             state.error = event.error
             state.execution_id = event.execution_id or state.execution_id
             state.iteration = state.iterations = 0
@@ -127,7 +143,7 @@ class ProgressBuffer:
         self.reports += 1
         if self.reports >= BATCH_SIZE:
             await workflow.wait_condition(lambda: not self.sending)
-            await self.flush()
+            await self.flush(due=False)
 
     def iterating(self, path: str, iteration: int, iterations: int) -> None:
         state = self._state(path, "")
@@ -141,22 +157,23 @@ class ProgressBuffer:
         self.unsent[path] = state  # last changed last: a batch lists tasks as they moved
         return state
 
-    async def flush(self) -> None:
+    async def flush(self, *, due: bool = True) -> None:
         """Send what is buffered as one batch; what the API did not take stays buffered."""
         if not self.unsent or self.sending:
             return
-        batch = list(self.unsent.values())
+        batch = [_bounded(state) for state in self.unsent.values()]
         self.unsent, self.reports, self.sending = {}, 0, True
+        written = False
         try:
-            await workflow.execute_local_activity(
+            written = await workflow.execute_local_activity(
                 RECORD_PROGRESS_ACTIVITY,
-                ProgressBatch(self.execution_id, batch),
+                ProgressBatch(self.execution_id, batch, due),
+                result_type=bool,
                 start_to_close_timeout=timedelta(seconds=10),
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
         except FailureError:  # a local activity's failure comes unwrapped
-            for state in batch:
-                self.unsent.setdefault(state.path, state)  # a newer state of it stands
+            self.last_sent = workflow.time()  # the next try waits its second too
             workflow.logger.warning(
                 "progress of %s: a batch of %d task states was not recorded; kept for the next",
                 self.execution_id,
@@ -164,7 +181,18 @@ class ProgressBuffer:
             )
         finally:
             self.sending = False
+        if written:
             self.last_sent = workflow.time()
+        else:
+            for state in batch:
+                self._keep(state)
+
+    def _keep(self, state: TaskState) -> None:
+        """Put back a state that was not sent, under what changed since."""
+        newer = self.unsent.pop(state.path, None)
+        if newer is not None:
+            _overlay(state, newer)
+        self.unsent[state.path] = state
 
     async def send_while_waiting(self) -> None:
         """Runs beside the run: when it is about to wait with progress buffered, send it,
@@ -198,10 +226,24 @@ class ProgressActivities:
     def __init__(self, api: WorkerClient) -> None:
         self.api = api
 
+        self.written: OrderedDict[str, float] = OrderedDict()
+        """When this worker last wrote each execution's progress (monotonic clock)."""
+
     @activity.defn(name=RECORD_PROGRESS_ACTIVITY)
-    async def record(self, batch: ProgressBatch) -> None:
+    async def record(self, batch: ProgressBatch) -> bool:
+        """Write the batch; an offered one only when none was written lately. Whether it
+        was written."""
+        now = time.monotonic()
+        last = self.written.get(batch.execution_id)
+        if not batch.due and last is not None and now - last < WRITE_INTERVAL:
+            return False
         report = pb.ProgressReport(id=batch.execution_id, tasks=map(task_progress, batch.tasks))
         await self.api.report_progress(report)
+        self.written[batch.execution_id] = now
+        self.written.move_to_end(batch.execution_id)
+        while len(self.written) > WRITERS_KEPT:
+            self.written.popitem(last=False)
+        return True
 
 
 def task_progress(state: TaskState) -> pb.TaskProgress:
@@ -227,7 +269,34 @@ def task_progress(state: TaskState) -> pb.TaskProgress:
     return task
 
 
-def _bounded(value: Any) -> Any:
+def _overlay(older: TaskState, newer: TaskState) -> None:
+    """`older` updated with what `newer`, a later change of the same task, says."""
+    if newer.started_at:  # it ran again: nothing of the older run stands but the path
+        older.input, older.started_at = newer.input, newer.started_at
+        older.output, older.error, older.finished_at = None, {}, 0.0
+        older.execution_id = ""
+    if newer.finished_at:
+        older.output, older.error = newer.output, newer.error
+        older.finished_at = newer.finished_at
+        older.execution_id = newer.execution_id or older.execution_id
+        older.iteration = older.iterations = 0
+    older.status = newer.status or older.status
+    older.name = older.name or newer.name
+    older.runs = max(older.runs, newer.runs)
+    if newer.iteration:
+        older.iteration, older.iterations = newer.iteration, newer.iterations
+
+
+def _bounded(state: TaskState) -> TaskState:
+    """The state with an input or output over `VALUE_BUDGET` summarized (bounded when it
+    leaves rather than when it is reported: a loop reports far more than it sends)."""
+    state.input, state.output = _summarized(state.input), _summarized(state.output)
+    return state
+
+
+def _summarized(value: Any) -> Any:
+    if value is None:
+        return None
     size = len(json.dumps(value, default=str))
     if size <= VALUE_BUDGET:
         return value
