@@ -108,3 +108,31 @@ def test_loose_mode(value: Any, expected: Any) -> None:
 def test_loose_mode_still_faults_on_explicit_expressions() -> None:
     with pytest.raises(Fault):
         evaluator(loose=True).template("${ .a.b }", {"a": 1}, {}, instance="/x")
+
+
+def test_a_template_runs_as_one_program_with_the_same_results() -> None:
+    template = {
+        "first": "${ .items[] }",
+        "none": "${ empty }",
+        "list": ["${ $n + 1 }", "kept", 3, True, None, "${ now }"],
+        "nested": {"count": "${ .items | length }"},
+    }
+    assert ex.joined(template) is not None
+    data, args = {"items": [4, 5]}, {"n": 1}
+    expected = {
+        "first": 4,
+        "none": None,
+        "list": [2, "kept", 3, True, None, 1_700_000_000.5],
+        "nested": {"count": 2},
+    }
+    assert evaluator().template(template, data, args, instance="/x") == expected
+    assert ex.joined({"only": "${ .a }", "literal": "b"}) is None  # one expression: no gain
+    assert ex.joined({"a": "${ .a }", "b": "${ .b }", "ratio": 0.5}) is None  # floats stay
+
+
+def test_a_joined_template_that_fails_names_the_failing_expression() -> None:
+    template = {"good": "${ .a }", "bad": "${ .a | keys }"}
+    with pytest.raises(Fault) as caught:
+        evaluator().template(template, {"a": 1}, {}, instance="/do/0/x")
+    assert caught.value.problem.detail.startswith("expression '.a | keys' failed")
+    assert caught.value.problem.instance == "/do/0/x"

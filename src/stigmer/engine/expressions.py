@@ -187,6 +187,9 @@ class Evaluator:
     def __init__(self, *, loose: bool = False, clock: Callable[[], float]) -> None:
         self.loose = loose
         self._clock = clock
+        self._joined: dict[int, tuple[Any, str | None]] = {}
+        """Each template's joined program (see `joined`), by the identity of the template,
+        which is held so that the identity stays its own."""
 
     def run(self, text: str, data: Any, args: Mapping[str, Any], *, instance: str) -> Any:
         """The first result of jq `text` on `data` (null when it yields none)."""
@@ -217,6 +220,26 @@ class Evaluator:
     def template(self, value: Any, data: Any, args: Mapping[str, Any], *, instance: str) -> Any:
         """Evaluate every expression string inside `value`, recursively; keep the rest."""
         kind = _json_type(value)
+        if kind is dict or kind is list:
+            program = self._joined_program(value)
+            if program is not None:
+                try:
+                    return self.run(program, data, args, instance=instance)
+                except Fault:
+                    pass  # each expression on its own says which one failed, and how
+        return self._template(value, kind, data, args, instance)
+
+    def _joined_program(self, value: Any) -> str | None:
+        if self.loose:
+            return None
+        found = self._joined.get(id(value))
+        if found is None:
+            found = self._joined[id(value)] = (value, joined(value))
+        return found[1]
+
+    def _template(
+        self, value: Any, kind: type, data: Any, args: Mapping[str, Any], instance: str
+    ) -> Any:
         if kind is str:
             body = _strict_text(value)
             if body is not None or self.loose:
@@ -257,6 +280,52 @@ class Evaluator:
             except Fault:
                 return raw
         return self.run(text, data, args, instance=instance)
+
+
+_EXACT_INTEGERS = 2**53
+"""Integers jq carries exactly (it holds numbers as doubles)."""
+
+
+def joined(template: Any) -> str | None:
+    """One jq program building the whole template, when it has two expressions or more:
+    a loop pays for each jq run (its input goes through JSON), not for each expression.
+    None when there is no gain, or when a constant of the template would not come back
+    from jq as written (floats, large integers)."""
+    parts: list[str] = []
+    count = _join(template, parts)
+    return "".join(parts) if count is not None and count >= 2 else None
+
+
+def _join(value: Any, parts: list[str]) -> int | None:
+    """Append the jq text of `value` to `parts`; how many expressions it has, or None."""
+    kind = _json_type(value)
+    if kind is str:
+        body = _strict_text(value)
+        if body is None:
+            parts.append(json.dumps(value))
+            return 0
+        parts.append(f"([limit(1; ({body}\n))] | .[0])")
+        return 1
+    if kind is dict or kind is list:
+        opening, closing = ("{", "}") if kind is dict else ("[", "]")
+        items = value.items() if kind is dict else ((None, item) for item in value)
+        parts.append(opening)
+        count = 0
+        for index, (key, item) in enumerate(items):
+            if index:
+                parts.append(", ")
+            if key is not None:
+                parts.append(f"{json.dumps(str(key))}: ")
+            found = _join(item, parts)
+            if found is None:
+                return None
+            count += found
+        parts.append(closing)
+        return count
+    if value is None or kind is bool or (kind is int and abs(value) < _EXACT_INTEGERS):
+        parts.append(json.dumps(value))
+        return 0
+    return None
 
 
 def to_text(value: Any) -> str:
