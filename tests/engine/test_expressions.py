@@ -113,21 +113,24 @@ def test_loose_mode_still_faults_on_explicit_expressions() -> None:
 def test_a_template_runs_as_one_program_with_the_same_results() -> None:
     template = {
         "first": "${ .items[] }",
-        "none": "${ empty }",
-        "list": ["${ $n + 1 }", "kept", 3, True, None, "${ now }"],
-        "nested": {"count": "${ .items | length }"},
+        "next": "${ $n + 1 }",
+        "kept": ["kept", 3, True, None],
+        "nested": {"count": "${ .items | length }", "now": "${ now }"},
     }
     assert ex.joined(template) is not None
     data, args = {"items": [4, 5]}, {"n": 1}
     expected = {
         "first": 4,
-        "none": None,
-        "list": [2, "kept", 3, True, None, 1_700_000_000.5],
-        "nested": {"count": 2},
+        "next": 2,
+        "kept": ["kept", 3, True, None],
+        "nested": {"count": 2, "now": 1_700_000_000.5},
     }
     assert evaluator().template(template, data, args, instance="/x") == expected
+    nothing = {"none": "${ empty }", "some": "${ 1 }"}  # the object yields nothing
+    assert evaluator().template(nothing, {}, {}, instance="/x") == {"none": None, "some": 1}
     assert ex.joined({"only": "${ .a }", "literal": "b"}) is None  # one expression: no gain
     assert ex.joined({"a": "${ .a }", "b": "${ .b }", "ratio": 0.5}) is None  # floats stay
+    assert ex.joined({"a": "${ .a }", "b": ["${ .b }"]}) is None  # an array takes all
 
 
 def test_a_joined_template_that_fails_names_the_failing_expression() -> None:

@@ -13,6 +13,7 @@ program is cached per expression text.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -223,10 +224,10 @@ class Evaluator:
         if kind is dict or kind is list:
             program = self._joined_program(value)
             if program is not None:
-                try:
-                    return self.run(program, data, args, instance=instance)
-                except Fault:
-                    pass  # each expression on its own says which one failed, and how
+                with contextlib.suppress(Fault):  # one by one, the failing one is named
+                    found = self.run(program, data, args, instance=instance)
+                    if found is not None:  # None: an expression yielded nothing
+                        return found
         return self._template(value, kind, data, args, instance)
 
     def _joined_program(self, value: Any) -> str | None:
@@ -234,6 +235,8 @@ class Evaluator:
             return None
         found = self._joined.get(id(value))
         if found is None:
+            if len(self._joined) >= JOINED_KEPT:  # templates made on the fly come and go
+                self._joined.clear()
             found = self._joined[id(value)] = (value, joined(value))
         return found[1]
 
@@ -282,6 +285,8 @@ class Evaluator:
         return self.run(text, data, args, instance=instance)
 
 
+JOINED_KEPT = 1024
+"""Templates whose joined program one evaluator keeps."""
 _EXACT_INTEGERS = 2**53
 """Integers jq carries exactly (it holds numbers as doubles)."""
 
@@ -289,14 +294,19 @@ _EXACT_INTEGERS = 2**53
 def joined(template: Any) -> str | None:
     """One jq program building the whole template, when it has two expressions or more:
     a loop pays for each jq run (its input goes through JSON), not for each expression.
-    None when there is no gain, or when a constant of the template would not come back
-    from jq as written (floats, large integers)."""
+
+    An object of expressions yields its first result with each expression's first one,
+    as evaluating them one by one does; when one yields nothing the object yields
+    nothing, and the caller evaluates them one by one instead. None when there is no
+    gain, for an expression inside an array (jq collects all its results there), and
+    for constants that would not come back from jq as written (floats, large integers).
+    """
     parts: list[str] = []
     count = _join(template, parts)
     return "".join(parts) if count is not None and count >= 2 else None
 
 
-def _join(value: Any, parts: list[str]) -> int | None:
+def _join(value: Any, parts: list[str], *, in_array: bool = False) -> int | None:
     """Append the jq text of `value` to `parts`; how many expressions it has, or None."""
     kind = _json_type(value)
     if kind is str:
@@ -304,7 +314,9 @@ def _join(value: Any, parts: list[str]) -> int | None:
         if body is None:
             parts.append(json.dumps(value))
             return 0
-        parts.append(f"([limit(1; ({body}\n))] | .[0])")
+        if in_array:
+            return None
+        parts.append(f"({body}\n)")
         return 1
     if kind is dict or kind is list:
         opening, closing = ("{", "}") if kind is dict else ("[", "]")
@@ -316,7 +328,7 @@ def _join(value: Any, parts: list[str]) -> int | None:
                 parts.append(", ")
             if key is not None:
                 parts.append(f"{json.dumps(str(key))}: ")
-            found = _join(item, parts)
+            found = _join(item, parts, in_array=in_array or kind is list)
             if found is None:
                 return None
             count += found
