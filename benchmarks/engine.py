@@ -15,6 +15,7 @@ so that a millisecond wait lasts about a millisecond plus a workflow task.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import statistics
 import time
@@ -224,8 +225,11 @@ def plot(report: Report, path: Path) -> None:
             fontsize=8,
         )
     per_run = report.series["wait loop events per run"]
-    right.bar(range(1, len(per_run) + 1), per_run, label="events in the run")
+    runs = range(1, len(per_run) + 1)
+    right.bar(runs, per_run, label="events in the run")
+    right.plot(runs, list(itertools.accumulate(per_run)), marker="o", label="events so far")
     right.axhline(TEMPORAL_CEILING, color="red", linestyle="--", label="Temporal's ceiling")
+    right.set_xticks(runs)
     right.set_xlabel("run of the wait loop's workflow id")
     right.set_ylabel("history events")
     right.set_title(f"{report.parameters['waits']} waits: {sum(per_run)} events in all")
