@@ -10,10 +10,10 @@ from temporalio.client import WorkflowExecution, WorkflowExecutionStatus, Workfl
 from temporalio.worker import Replayer
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.contract.temporal import connect_temporal
 from stigmer.engine import workflow
 from stigmer.local.embedded import EmbeddedTemporal
 from stigmer.resources.values import to_json
+from stigmer.temporal import connect_temporal
 from stigmer.workers import sandbox
 from tests.conftest import running_platform
 from tests.handshake.helpers import document, eventually, output_of
