@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     runner_max_activities: int = Field(
         default=500, description="Agents one runner process runs at once (mostly waiting on I/O)."
     )
+    engine_history_budget: int = Field(
+        default=10_000,
+        gt=0,
+        description="History events after which a workflow run continues as new (Temporal "
+        "refuses one past 51,200).",
+    )
 
     # Temporal Worker Versioning (rolling out workflow code changes)
     worker_deployment: str | None = Field(

@@ -108,3 +108,34 @@ def test_loose_mode(value: Any, expected: Any) -> None:
 def test_loose_mode_still_faults_on_explicit_expressions() -> None:
     with pytest.raises(Fault):
         evaluator(loose=True).template("${ .a.b }", {"a": 1}, {}, instance="/x")
+
+
+def test_a_template_runs_as_one_program_with_the_same_results() -> None:
+    template = {
+        "first": "${ .items[] }",
+        "next": "${ $n + 1 }",
+        "kept": ["kept", 3, True, None],
+        "nested": {"count": "${ .items | length }", "now": "${ now }"},
+    }
+    assert ex.joined(template) is not None
+    data, args = {"items": [4, 5]}, {"n": 1}
+    expected = {
+        "first": 4,
+        "next": 2,
+        "kept": ["kept", 3, True, None],
+        "nested": {"count": 2, "now": 1_700_000_000.5},
+    }
+    assert evaluator().template(template, data, args, instance="/x") == expected
+    nothing = {"none": "${ empty }", "some": "${ 1 }"}  # the object yields nothing
+    assert evaluator().template(nothing, {}, {}, instance="/x") == {"none": None, "some": 1}
+    assert ex.joined({"only": "${ .a }", "literal": "b"}) is None  # one expression: no gain
+    assert ex.joined({"a": "${ .a }", "b": "${ .b }", "ratio": 0.5}) is None  # floats stay
+    assert ex.joined({"a": "${ .a }", "b": ["${ .b }"]}) is None  # an array takes all
+
+
+def test_a_joined_template_that_fails_names_the_failing_expression() -> None:
+    template = {"good": "${ .a }", "bad": "${ .a | keys }"}
+    with pytest.raises(Fault) as caught:
+        evaluator().template(template, {"a": 1}, {}, instance="/do/0/x")
+    assert caught.value.problem.detail.startswith("expression '.a | keys' failed")
+    assert caught.value.problem.instance == "/do/0/x"

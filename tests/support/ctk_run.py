@@ -1,8 +1,9 @@
 """The workflow the conformance kit runs: the engine's own run, with its per-task progress.
 
-Progress goes through the engine's real reporter (a local activity per task event); the
-kit's worker answers that activity by keeping the events in memory, so the steps can say
-which task ran first, last, before or after another, and how each one ended. Kept in a
+Progress goes through the engine's real buffer (a local activity per batch); the kit's
+worker answers that activity by keeping each task's start and end in memory, so the
+steps can say which task ran first, last, before or after another, and how each one
+ended. Kept in a
 module of its own: the workflow sandbox re-imports the module a workflow is defined in.
 """
 
@@ -14,8 +15,13 @@ from temporalio import activity, workflow
 
 from stigmer.contract.inputs import WorkflowRunInput
 from stigmer.engine.events import EMIT_EVENT_ACTIVITY, Emission
-from stigmer.engine.progress import RECORD_PROGRESS_ACTIVITY, ProgressUpdate, TaskEvent, reporter
-from stigmer.engine.workflow import run_to_end
+from stigmer.engine.progress import (
+    RECORD_PROGRESS_ACTIVITY,
+    ProgressBatch,
+    ProgressBuffer,
+    TaskEvent,
+)
+from stigmer.engine.workflow import run_with_progress
 
 CTK_RUN = "stigmer-test/ctk-run"
 
@@ -27,12 +33,22 @@ EVENTS: defaultdict[str, list[TaskEvent]] = defaultdict(list)
 class CtkRun:
     @workflow.run
     async def run(self, params: WorkflowRunInput) -> object:
-        return await run_to_end(params, reporter(params.execution_id))
+        return await run_with_progress(params, ProgressBuffer(params.execution_id))
 
 
 @activity.defn(name=RECORD_PROGRESS_ACTIVITY)
-async def record_progress(update: ProgressUpdate) -> None:
-    EVENTS[update.execution_id].append(update.event)
+async def record_progress(batch: ProgressBatch) -> bool:
+    events = EVENTS[batch.execution_id]
+    for state in batch.tasks:
+        if state.started_at:
+            events.append(TaskEvent(state.path, state.name, "running", input=state.input))
+        if state.finished_at:
+            events.append(
+                TaskEvent(
+                    state.path, state.name, state.status, output=state.output, error=state.error
+                )
+            )
+    return True
 
 
 EMITTED: list[dict[str, object]] = []

@@ -19,6 +19,8 @@ class ExecutionPlan:
     deadline_seconds: float = 7 * 24 * 3600.0
     has_caller: bool = False
     heartbeat_interval_seconds: float = 100.0
+    history_budget: int = 10_000
+    """A workflow execution's run continues as new after this many history events."""
 
 
 @dataclass

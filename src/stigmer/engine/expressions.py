@@ -13,6 +13,7 @@ program is cached per expression text.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -59,8 +60,26 @@ _DETERMINISTIC_BUILTINS = (
 
 def strict_body(value: Any) -> str | None:
     """The jq text of a `${ ... }` string, or None when `value` is not one."""
-    if not isinstance(value, str):
-        return None
+    return _strict_text(value) if _json_type(value) is str else None
+
+
+_JSON_TYPES = frozenset({str, dict, list, int, float, bool, type(None)})
+
+
+def _json_type(value: Any) -> type:
+    """`str`, `dict` or `list` for those and their subclasses, else the value's type.
+
+    Looked up rather than asked of isinstance, which the workflow sandbox wraps at a cost
+    that shows in loops: this runs for every value of every task.
+    """
+    kind = type(value)
+    if kind in _JSON_TYPES:
+        return kind
+    return next((base for base in (str, dict, list) if isinstance(value, base)), kind)
+
+
+@lru_cache(maxsize=4096)
+def _strict_text(value: str) -> str | None:
     match = _STRICT.match(value)
     return match.group(1).strip() if match else None
 
@@ -137,6 +156,13 @@ def _clean(message: str) -> str:
 def _referenced(text: str, available: Collection[str]) -> tuple[str, ...]:
     """The arguments and variables (`for`'s item, `catch`'s error) the text may use; only
     those are bound, keeping jq's input small. Arguments come first, in their fixed order."""
+    return _referenced_among(text, tuple(available))
+
+
+@lru_cache(maxsize=4096)
+def _referenced_among(text: str, available: tuple[str, ...]) -> tuple[str, ...]:
+    """`_referenced`, once per expression and set of names in scope (a loop asks again
+    and again)."""
     variables = sorted(name for name in available if name not in ARGUMENTS)
     return tuple(
         name for name in (*ARGUMENTS, *variables) if name in available and f"${name}" in text
@@ -162,13 +188,18 @@ class Evaluator:
     def __init__(self, *, loose: bool = False, clock: Callable[[], float]) -> None:
         self.loose = loose
         self._clock = clock
+        self._joined: dict[int, tuple[Any, str | None]] = {}
+        """Each template's joined program (see `joined`), by the identity of the template,
+        which is held so that the identity stays its own."""
 
     def run(self, text: str, data: Any, args: Mapping[str, Any], *, instance: str) -> Any:
         """The first result of jq `text` on `data` (null when it yields none)."""
         names = _referenced(text, args)
         try:
             program = _compile(text, names)
-            payload = [data, self._clock(), *(args[name] for name in names)]
+            # Only `now` reads the clock, and the workflow clock is not free to read.
+            clock = self._clock() if "now" in text else 0.0
+            payload = [data, clock, *(args[name] for name in names)]
             results = iter(program.input_value(payload))
             return next(results, None)
         except ValueError as exc:
@@ -189,16 +220,39 @@ class Evaluator:
 
     def template(self, value: Any, data: Any, args: Mapping[str, Any], *, instance: str) -> Any:
         """Evaluate every expression string inside `value`, recursively; keep the rest."""
-        if isinstance(value, str):
-            body = strict_body(value)
+        kind = _json_type(value)
+        if kind is dict or kind is list:
+            program = self._joined_program(value)
+            if program is not None:
+                with contextlib.suppress(Fault):  # one by one, the failing one is named
+                    found = self.run(program, data, args, instance=instance)
+                    if found is not None:  # None: an expression yielded nothing
+                        return found
+        return self._template(value, kind, data, args, instance)
+
+    def _joined_program(self, value: Any) -> str | None:
+        if self.loose:
+            return None
+        found = self._joined.get(id(value))
+        if found is None:
+            if len(self._joined) >= JOINED_KEPT:  # templates made on the fly come and go
+                self._joined.clear()
+            found = self._joined[id(value)] = (value, joined(value))
+        return found[1]
+
+    def _template(
+        self, value: Any, kind: type, data: Any, args: Mapping[str, Any], instance: str
+    ) -> Any:
+        if kind is str:
+            body = _strict_text(value)
             if body is not None or self.loose:
                 return self._string(
                     value, body if body is not None else value, data, args, instance
                 )
             return value
-        if isinstance(value, dict):
+        if kind is dict:
             return {k: self.template(v, data, args, instance=instance) for k, v in value.items()}
-        if isinstance(value, list):
+        if kind is list:
             return [self.template(v, data, args, instance=instance) for v in value]
         return value
 
@@ -229,6 +283,61 @@ class Evaluator:
             except Fault:
                 return raw
         return self.run(text, data, args, instance=instance)
+
+
+JOINED_KEPT = 1024
+"""Templates whose joined program one evaluator keeps."""
+_EXACT_INTEGERS = 2**53
+"""Integers jq carries exactly (it holds numbers as doubles)."""
+
+
+def joined(template: Any) -> str | None:
+    """One jq program building the whole template, when it has two expressions or more:
+    a loop pays for each jq run (its input goes through JSON), not for each expression.
+
+    An object of expressions yields its first result with each expression's first one,
+    as evaluating them one by one does; when one yields nothing the object yields
+    nothing, and the caller evaluates them one by one instead. None when there is no
+    gain, for an expression inside an array (jq collects all its results there), and
+    for constants that would not come back from jq as written (floats, large integers).
+    """
+    parts: list[str] = []
+    count = _join(template, parts)
+    return "".join(parts) if count is not None and count >= 2 else None
+
+
+def _join(value: Any, parts: list[str], *, in_array: bool = False) -> int | None:
+    """Append the jq text of `value` to `parts`; how many expressions it has, or None."""
+    kind = _json_type(value)
+    if kind is str:
+        body = _strict_text(value)
+        if body is None:
+            parts.append(json.dumps(value))
+            return 0
+        if in_array:
+            return None
+        parts.append(f"({body}\n)")
+        return 1
+    if kind is dict or kind is list:
+        opening, closing = ("{", "}") if kind is dict else ("[", "]")
+        items = value.items() if kind is dict else ((None, item) for item in value)
+        parts.append(opening)
+        count = 0
+        for index, (key, item) in enumerate(items):
+            if index:
+                parts.append(", ")
+            if key is not None:
+                parts.append(f"{json.dumps(str(key))}: ")
+            found = _join(item, parts, in_array=in_array or kind is list)
+            if found is None:
+                return None
+            count += found
+        parts.append(closing)
+        return count
+    if value is None or kind is bool or (kind is int and abs(value) < _EXACT_INTEGERS):
+        parts.append(json.dumps(value))
+        return 0
+    return None
 
 
 def to_text(value: Any) -> str:

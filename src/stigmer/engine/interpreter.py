@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import importlib.metadata
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -29,6 +30,14 @@ from stigmer.engine import registry, schemas, timeouts
 from stigmer.engine.events import Inbox
 from stigmer.engine.expressions import Evaluator
 from stigmer.engine.pointers import json_pointer
+from stigmer.engine.position import (
+    RESUMABLE_KINDS,
+    ContinueAsNew,
+    Continuing,
+    Frame,
+    Position,
+    Tracker,
+)
 from stigmer.engine.progress import Reporter, TaskEvent
 from stigmer.engine.tasktype import Called, Redirect, TaskScope, TaskType, describe, task_kind
 
@@ -60,6 +69,7 @@ def _clock() -> float:
     return datetime.now(UTC).timestamp()
 
 
+@functools.lru_cache(maxsize=16)
 def _date_time(seconds: float) -> dict[str, Any]:
     """The spec's DateTime descriptor."""
     moment = datetime.fromtimestamp(seconds, UTC)
@@ -83,13 +93,17 @@ async def run_document(
     execution_id: str,
     report: Reporter | None = None,
     inbox: Inbox | None = None,
+    position: Position | None = None,
+    continuing: Continuing | None = None,
 ) -> Any:
     """Run `document` on `input` and return the workflow output; raises Fault on a fault.
 
     The document must have passed `validation.validate_document` (the server validates on
     apply); constructs that slipped through unvalidated fault with a configuration error.
+    With `continuing`, it raises ContinueAsNew between two tasks once that is due; a
+    continued run is given the `position` it carried.
     """
-    return await _Run(document, execution_id, report, inbox).run(input)
+    return await _Run(document, execution_id, report, inbox, position, continuing).run(input)
 
 
 class _Run:
@@ -101,6 +115,8 @@ class _Run:
         execution_id: str,
         report: Reporter | None,
         inbox: Inbox | None,
+        position: Position | None = None,
+        continuing: Continuing | None = None,
     ) -> None:
         evaluate = document.get("evaluate") or {}
         self.report = report
@@ -109,11 +125,16 @@ class _Run:
         self.document = document
         self.execution_id = execution_id
         self.evaluator = Evaluator(loose=evaluate.get("mode") == "loose", clock=_clock)
-        self.context: Any = {}
+        self.continuing = continuing
+        self.tracker = Tracker(list(position.frames) if position else [])
+        self.started = position.started_at if position else _clock()
+        self.context: Any = position.context if position else {}
         self.workflow: dict[str, Any] = {}
         self.secrets: dict[str, Any] = {}
-        self.typed: dict[int, BaseModel] = {}
-        """Each task's parsed model, by the identity of its object in the document."""
+        self.names: dict[int, dict[str, int]] = {}
+        self.typed: dict[int, tuple[str, TaskType[Any], BaseModel]] = {}
+        """Each task's kind, type and parsed model, by the identity of its object in the
+        document."""
 
     async def run(self, raw_input: Any) -> Any:
         raw_input = {} if raw_input is None else raw_input
@@ -122,7 +143,7 @@ class _Run:
             "id": self.execution_id,
             "definition": document,
             "input": raw_input,
-            "startedAt": _date_time(_clock()),
+            "startedAt": _date_time(self.started),
         }
         args = {"secrets": self.secrets, "workflow": self.workflow, "runtime": _RUNTIME}
         limit = timeouts.limit_of(
@@ -136,15 +157,20 @@ class _Run:
         work = self._run_body(raw_input, args)
         if limit is None:
             return await work
+        # A continued run has what is left of the limit.
+        left = max(limit - timedelta(seconds=_clock() - self.started), timedelta(milliseconds=1))
         return await timeouts.within(
-            work, limit, timeouts.timeout_error("the workflow", limit, instance="/")
+            work, left, timeouts.timeout_error("the workflow", limit, instance="/")
         )
 
     async def _run_body(self, raw_input: Any, args: dict[str, Any]) -> Any:
         document = self.document
-        schemas.check(document.get("input"), raw_input, what="workflow input", instance="/input")
         value = raw_input
         source = (document.get("input") or {}).get("from")
+        if self.tracker.resume:
+            source = None  # the first run took the input in; the root list has its value
+        else:
+            schemas.check(document.get("input"), value, what="workflow input", instance="/input")
         if source is not None:
             value = self.evaluator.field(
                 source, value, _only(args, ex.WORKFLOW_INPUT), instance="/input/from"
@@ -173,29 +199,57 @@ class _Run:
         self, tasks: list[Any], value: Any, pointer: str, variables: Mapping[str, Any]
     ) -> tuple[Any, bool]:
         """The list's output, and whether a task left it with `then: exit`."""
-        names = {next(iter(item)): index for index, item in enumerate(tasks)}
-        index = 0
-        while index < len(tasks):
-            ((name, task),) = tasks[index].items()
-            task_pointer = f"{pointer}/{index}{json_pointer([name])}"
-            value, directive = await self.run_task(name, task, value, task_pointer, variables)
-            if directive == "continue":
-                index += 1
-            elif directive == "exit":
-                return value, True
-            elif directive == "end":
-                raise _Ended(value)
-            elif directive in names:
-                index = names[directive]
-            else:
-                raise Fault(
-                    Problem.of(
-                        CONFIGURATION,
-                        f"'then: {directive}' names no task of this list",
-                        instance=task_pointer,
-                    )
-                )
-        return value, False
+        names = self._names(tasks)
+        frame = self.tracker.resumed("list", pointer) or Frame("list", pointer, 0, value)
+        index, value = frame.index, frame.value
+        self.tracker.enter(frame)
+        try:
+            while index < len(tasks):
+                frame.index, frame.value = index, value
+                await self._continue_if_due()
+                ((name, task),) = tasks[index].items()
+                task_pointer = f"{pointer}/{index}{json_pointer([name])}"
+                value, directive = await self.run_task(name, task, value, task_pointer, variables)
+                index = self._next(names, index, directive, value, task_pointer)
+                if index < 0:
+                    return value, True
+            return value, False
+        finally:
+            self.tracker.leave(frame)
+
+    def _names(self, tasks: list[Any]) -> dict[str, int]:
+        """The index of each task of a list by its name, once per list and run."""
+        found = self.names.get(id(tasks))
+        if found is None:
+            found = self.names[id(tasks)] = {
+                next(iter(item)): index for index, item in enumerate(tasks)
+            }
+        return found
+
+    async def _continue_if_due(self) -> None:
+        """Between two tasks: hand the run over to a new one when that is due and possible."""
+        if self.continuing is None or not self.continuing.due():
+            return
+        frames = self.tracker.snapshot()
+        if frames is not None:
+            raise ContinueAsNew(Position(frames, self.context, self.started))
+
+    @staticmethod
+    def _next(names: Mapping[str, int], index: int, directive: str, value: Any, at: str) -> int:
+        """The index of the task after `directive`, or -1 when the list exits."""
+        if directive == "continue":
+            return index + 1
+        if directive == "exit":
+            return -1
+        if directive == "end":
+            raise _Ended(value)
+        if directive in names:
+            return names[directive]
+        raise Fault(
+            Problem.of(
+                CONFIGURATION, f"'then: {directive}' names no task of this list", instance=at
+            )
+        )
 
     async def run_alone(
         self, item: dict[str, Any], value: Any, pointer: str, variables: Mapping[str, Any]
@@ -207,27 +261,45 @@ class _Run:
             raise _Ended(output)
         return output
 
-    def _typed(self, task_type: TaskType[Any], task: dict[str, Any], pointer: str) -> BaseModel:
-        """The task parsed into its type's model, once per run."""
+    def _typed(self, task: dict[str, Any], pointer: str) -> tuple[str, TaskType[Any], BaseModel]:
+        """The task's kind, its type and the task parsed into its model, once per run."""
         found = self.typed.get(id(task))
-        if found is None:
-            try:
-                found = task_type.parse(task)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                where = "/".join(str(part) for part in first["loc"])
-                raise Fault(
-                    Problem.of(
-                        CONFIGURATION,
-                        f"the task does not fit {task_type.name}: {where}: {first['msg']}",
-                        instance=pointer,
-                    )
-                ) from None
-            self.typed[id(task)] = found
+        if found is not None:
+            return found
+        kind = task_kind(task)
+        task_type = registry.find(task)
+        if kind is None or task_type is None:
+            raise Fault(
+                Problem.of(
+                    CONFIGURATION,
+                    f"task type {describe(kind, task) if kind else 'unknown'} is not "
+                    "supported by this engine yet",
+                    instance=pointer,
+                )
+            )
+        try:
+            found = kind, task_type, task_type.parse(task)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = "/".join(str(part) for part in first["loc"])
+            raise Fault(
+                Problem.of(
+                    CONFIGURATION,
+                    f"the task does not fit {task_type.name}: {where}: {first['msg']}",
+                    instance=pointer,
+                )
+            ) from None
+        self.typed[id(task)] = found
         return found
 
     async def _extended(
-        self, kind: str, task_type: TaskType[Any], task: BaseModel, value: Any, scope: TaskScope
+        self,
+        kind: str,
+        task_type: TaskType[Any],
+        task: BaseModel,
+        value: Any,
+        scope: TaskScope,
+        frame: Frame,
     ) -> Any:
         """The task with the `use.extensions` that apply to it: their `before` lists run
         first (one that exits with `then: exit` replaces the task, its output standing
@@ -236,6 +308,7 @@ class _Run:
         applying = [] if self.extending else self._extensions_for(kind, value, scope)
         if not applying:
             return await task_type.run(task, value, scope)
+        frame.resumable = False  # a continued run would run the `before` lists again
         self.extending = True
         try:
             for pointer, extension in applying:
@@ -284,7 +357,7 @@ class _Run:
 
     async def _report(self, event: TaskEvent) -> None:
         if self.report is not None:
-            await self.report(event)
+            await self.report.report(event)
 
     async def run_task(
         self,
@@ -295,25 +368,14 @@ class _Run:
         variables: Mapping[str, Any],
     ) -> tuple[Any, str]:
         """Run one task with its data flow; returns its transformed output and directive."""
-        kind = task_kind(task)
-        task_type = registry.find(task)
-        if kind is None or task_type is None:
-            raise Fault(
-                Problem.of(
-                    CONFIGURATION,
-                    f"task type {describe(kind, task) if kind else 'unknown'} is not "
-                    "supported by this engine yet",
-                    instance=pointer,
-                )
-            )
-        typed = self._typed(task_type, task, pointer)
+        kind, task_type, typed = self._typed(task, pointer)
         descriptor: dict[str, Any] = {
             "name": name,
             "reference": pointer,
             "definition": task,
             "input": raw_input,
             "output": None,
-            "startedAt": _date_time(_clock()),
+            "startedAt": _date_time(started := _clock()),
         }
         args: dict[str, Any] = {
             "context": self.context,
@@ -324,16 +386,16 @@ class _Run:
             **variables,
         }
         evaluator = self.evaluator
-        if "if" in task and not evaluator.truthy(
-            task["if"], raw_input, _only(args, ex.TASK_IF), instance=pointer
-        ):
-            await self._report(TaskEvent(pointer, name, "skipped"))
-            return raw_input, "continue"
-        schemas.check(task.get("input"), raw_input, what="task input", instance=pointer)
-        value = raw_input
-        source = (task.get("input") or {}).get("from")
-        if source is not None:
-            value = evaluator.field(source, value, _only(args, ex.TASK_INPUT), instance=pointer)
+        resumed = self.tracker.resumed("task", pointer)
+        if resumed is not None:
+            value = resumed.value  # a continued run is back inside the task
+        else:
+            if "if" in task and not evaluator.truthy(
+                task["if"], raw_input, _only(args, ex.TASK_IF), instance=pointer
+            ):
+                await self._report(TaskEvent(pointer, name, "skipped"))
+                return raw_input, "continue"
+            value = self._task_input(task, raw_input, args, pointer)
         args.update(input=value, authorization=None)
         scope = TaskScope(
             pointer=pointer,
@@ -349,9 +411,12 @@ class _Run:
             lambda raw: evaluator.template(raw, value, scope.args, instance=pointer),
             instance=pointer,
         )
-        await self._report(TaskEvent(pointer, name, "running", input=value))
+        resumable = kind in RESUMABLE_KINDS and limit is None
+        frame = self.tracker.enter(Frame("task", pointer, value=value, resumable=resumable))
+        if resumed is None:
+            await self._report(TaskEvent(pointer, name, "running", input=value, at=started))
         try:
-            work = self._extended(kind, task_type, typed, value, scope)
+            work = self._extended(kind, task_type, typed, value, scope, frame)
             if limit is not None:
                 error = timeouts.timeout_error(f"task {pointer}", limit, instance=pointer)
                 work = timeouts.within(work, limit, error)
@@ -362,6 +427,8 @@ class _Run:
         except asyncio.CancelledError:
             await self._report(TaskEvent(pointer, name, "cancelled"))
             raise
+        finally:
+            self.tracker.leave(frame)
         directive = str(task.get("then", "continue"))
         if isinstance(raw_output, Redirect):
             raw_output, directive = raw_output.output, raw_output.then
@@ -373,6 +440,21 @@ class _Run:
         )
         descriptor["output"] = raw_output
         return self.shape_output(task, raw_output, args, pointer), directive
+
+    def _task_input(
+        self, task: dict[str, Any], raw_input: Any, args: dict[str, Any], pointer: str
+    ) -> Any:
+        """The task's input, checked against its schema and transformed by `input.from`."""
+        schemas.check(task.get("input"), raw_input, what="task input", instance=pointer)
+        source = (task.get("input") or {}).get("from")
+        if source is None:
+            return raw_input
+        return self.evaluator.field(source, raw_input, _only(args, ex.TASK_INPUT), instance=pointer)
+
+    def iterating(self, pointer: str, iteration: int, iterations: int) -> None:
+        """A `for` task at `pointer` moved to its `iteration`-th item (from 1)."""
+        if self.report is not None:
+            self.report.iterating(pointer, iteration, iterations)
 
     def shape_output(
         self, holder: Mapping[str, Any], raw_output: Any, args: dict[str, Any], pointer: str

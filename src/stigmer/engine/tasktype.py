@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from stigmer.engine.events import Inbox
 from stigmer.engine.expressions import Evaluator
+from stigmer.engine.position import Tracker
 
 if TYPE_CHECKING:
     from stigmer.client import WorkerClient
@@ -80,6 +81,11 @@ class Runner(Protocol):
 
     inbox: Inbox | None
     """Events the run has received, for `listen`; None where the run cannot receive any."""
+    tracker: Tracker
+    """Where the run is, for a loop to record its iteration and to resume a continued run."""
+
+    def iterating(self, pointer: str, iteration: int, iterations: int) -> None:
+        """A `for` task at `pointer` moved to its `iteration`-th item (from 1)."""
 
     async def run_list(
         self, tasks: list[Any], value: Any, pointer: str, variables: Mapping[str, Any]

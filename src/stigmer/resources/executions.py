@@ -170,8 +170,21 @@ def _merge_tasks(status: pb.ExecutionStatus, tasks: Iterable[pb.TaskProgress]) -
             added.CopyFrom(task)
             by_path[task.path] = added
         else:
+            _restart_or_end(existing, task.status)
+            for name in ("input", "output"):  # a value replaces the last one, never merges
+                if task.HasField(name):
+                    existing.ClearField(name)
             existing.MergeFrom(task)
             existing.status = task.status or existing.status
+
+
+def _restart_or_end(existing: pb.TaskProgress, status: str) -> None:
+    """A task that starts again drops its last run's end; one that ends, its iteration."""
+    if status == "running":
+        for name in ("output", "error", "finished_at"):
+            existing.ClearField(name)
+    elif status:
+        existing.iteration = existing.iterations = 0
 
 
 def _now() -> datetime:

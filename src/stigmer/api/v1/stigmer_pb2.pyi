@@ -742,6 +742,9 @@ class TaskProgress(_message.Message):
     EXECUTION_ID_FIELD_NUMBER: _builtins.int
     STARTED_AT_FIELD_NUMBER: _builtins.int
     FINISHED_AT_FIELD_NUMBER: _builtins.int
+    RUNS_FIELD_NUMBER: _builtins.int
+    ITERATION_FIELD_NUMBER: _builtins.int
+    ITERATIONS_FIELD_NUMBER: _builtins.int
     path: _builtins.str
     """JSON pointer of the task, e.g. /do/1/ask"""
     name: _builtins.str
@@ -749,6 +752,13 @@ class TaskProgress(_message.Message):
     """pending | running | completed | faulted | cancelled | skipped"""
     execution_id: _builtins.str
     """the agent or workflow execution this task called"""
+    runs: _builtins.int
+    """How many times the task started: a loop's tasks run once per iteration, and the
+    progress keeps each one's last run with this count.
+    """
+    iteration: _builtins.int
+    """A running `for` task: the iteration in progress (from 1) and how many items it has."""
+    iterations: _builtins.int
     @_builtins.property
     def input(self) -> _struct_pb2.Value: ...
     @_builtins.property
@@ -771,10 +781,13 @@ class TaskProgress(_message.Message):
         execution_id: _builtins.str = ...,
         started_at: _timestamp_pb2.Timestamp | None = ...,
         finished_at: _timestamp_pb2.Timestamp | None = ...,
+        runs: _builtins.int = ...,
+        iteration: _builtins.int = ...,
+        iterations: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "finished_at", b"finished_at", "input", b"input", "output", b"output", "started_at", b"started_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "execution_id", b"execution_id", "finished_at", b"finished_at", "input", b"input", "name", b"name", "output", b"output", "path", b"path", "started_at", b"started_at", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "execution_id", b"execution_id", "finished_at", b"finished_at", "input", b"input", "iteration", b"iteration", "iterations", b"iterations", "name", b"name", "output", b"output", "path", b"path", "runs", b"runs", "started_at", b"started_at", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

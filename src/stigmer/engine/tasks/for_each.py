@@ -15,6 +15,7 @@ from typing import Any
 from stigmer.contract.problems import EXPRESSION, Fault, Problem
 from stigmer.engine import expressions as ex
 from stigmer.engine.models import ForTask
+from stigmer.engine.position import Frame
 from stigmer.engine.tasktype import Checks, TaskScope, TaskType
 
 _JSON_TYPES = {
@@ -29,9 +30,39 @@ _JSON_TYPES = {
 async def run(task: ForTask, input: Any, scope: TaskScope) -> Any:
     loop = task.for_
     each, at = loop.each or "item", loop.at or "index"
-    items = scope.evaluator.field(loop.in_, input, scope.args, instance=scope.pointer)
+    tracker = scope.runner.tracker
+    frame = tracker.resumed("loop", scope.pointer)
+    resuming = frame is not None
+    if frame is None:
+        frame = Frame("loop", scope.pointer, 0, input, _items(task, input, scope))
+    items = frame.items or []
+    tracker.enter(frame)
+    try:
+        value = frame.value
+        for index in range(frame.index, len(items)):
+            variables = {each: items[index], at: index}
+            # A continued run is back inside an iteration that `while` let through.
+            if (
+                task.while_ is not None
+                and not (resuming and index == frame.index)
+                and not scope.evaluator.truthy(
+                    task.while_, value, {**scope.args, **variables}, instance=scope.pointer
+                )
+            ):
+                break
+            frame.index, frame.value = index, value
+            scope.runner.iterating(scope.pointer, index + 1, len(items))
+            value = await scope.run_list(task.do, value, f"{scope.pointer}/do", variables)
+        return value
+    finally:
+        tracker.leave(frame)
+
+
+def _items(task: ForTask, input: Any, scope: TaskScope) -> list[Any]:
+    """The collection `for.in` yields (null is empty)."""
+    items = scope.evaluator.field(task.for_.in_, input, scope.args, instance=scope.pointer)
     if items is None:
-        items = []
+        return []
     if not isinstance(items, list):
         raise Fault(
             Problem.of(
@@ -40,16 +71,7 @@ async def run(task: ForTask, input: Any, scope: TaskScope) -> Any:
                 instance=scope.pointer,
             )
         )
-    condition = task.while_
-    value = input
-    for index, item in enumerate(items):
-        variables = {each: item, at: index}
-        if condition is not None and not scope.evaluator.truthy(
-            condition, value, {**scope.args, **variables}, instance=scope.pointer
-        ):
-            break
-        value = await scope.run_list(task.do, value, f"{scope.pointer}/do", variables)
-    return value
+    return items
 
 
 def check(task: ForTask, pointer: str, checks: Checks) -> None:
