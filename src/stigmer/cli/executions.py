@@ -322,9 +322,11 @@ class ProgressView:
         self.phase = ""
         self.messages = 0
         self.todos: list[tuple[str, str]] = []
-        self.tasks: dict[str, str] = {}
+        self.tasks: dict[str, tuple[str, str]] = {}
 
     def show(self, execution: pb.Execution) -> None:
+        from stigmer.resources.executions import repetition
+
         status = execution.status
         for message in status.messages[self.messages :]:
             label = f"{message.role}" + (f" {message.tool_name}" if message.tool_name else "")
@@ -336,10 +338,12 @@ class ProgressView:
             console.print("  todos: " + "  ".join(f"{marks.get(s, '☐')} {c}" for c, s in todos))
             self.todos = todos
         for task in status.tasks:
-            if self.tasks.get(task.path) != task.status:
+            seen = (task.status, repetition(task))
+            if self.tasks.get(task.path) != seen:
                 called = f" -> {task.execution_id}" if task.execution_id else ""
-                console.print(f"  task {task.path}: {task.status}{called}", highlight=False)
-                self.tasks[task.path] = task.status
+                count = f" ({seen[1]})" if seen[1] else ""
+                console.print(f"  task {task.path}: {task.status}{count}{called}", highlight=False)
+                self.tasks[task.path] = seen
         if phase(execution) != self.phase:
             self.phase = phase(execution)
             console.print(f"{execution.id}: {styled_phase(execution)}")

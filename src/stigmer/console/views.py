@@ -17,6 +17,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.config import Settings
 from stigmer.contract.phases import OPEN_NAMES, TERMINAL
+from stigmer.resources.executions import repetition
 from stigmer.resources.values import to_json
 
 KINDS = {"agent": "AGENT_EXECUTION", "workflow": "WORKFLOW_EXECUTION"}
@@ -170,6 +171,7 @@ class Task:
     execution_id: str
     started: str | None
     finished: str | None
+    repetition: str
 
 
 def tasks(execution: pb.Execution) -> list[Task]:
@@ -187,6 +189,7 @@ def tasks(execution: pb.Execution) -> list[Task]:
                 execution_id=task.execution_id,
                 started=stamp(task.started_at),
                 finished=stamp(task.finished_at),
+                repetition=repetition(task),
             )
         )
     return found

@@ -189,3 +189,14 @@ def _restart_or_end(existing: pb.TaskProgress, status: str) -> None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def repetition(task: pb.TaskProgress) -> str:
+    """How far a looped task has come, in words ("" for a task that ran once): progress
+    keeps one entry per task, so this is what says a loop is moving."""
+    notes = []
+    if task.iterations:
+        notes.append(f"iteration {task.iteration} of {task.iterations}")
+    if task.runs > 1:
+        notes.append(f"ran {task.runs} times")
+    return ", ".join(notes)
