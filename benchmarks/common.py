@@ -34,7 +34,7 @@ from benchmarks.counting import SlotCounter
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import Client, WorkerClient
 from stigmer.config import load_settings
-from stigmer.local.embedded import EmbeddedTemporal, free_port
+from stigmer.local.embedded import EmbeddedTemporal, dying_with_parent, free_port
 from stigmer.observability.logs import configure_logging
 from stigmer.temporal import connect_temporal
 
@@ -205,8 +205,13 @@ class BenchPlatform:
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         log = (self.workdir / f"{name.split()[0]}.log").open("ab")
+        # Dying with the driver: a driver killed at a timeout leaves no part running.
         process = subprocess.Popen(
-            argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[1]
+            dying_with_parent(argv),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).parents[1],
         )
         self.parts.append(Part(name, process))
 
