@@ -139,3 +139,10 @@ def test_a_joined_template_that_fails_names_the_failing_expression() -> None:
         evaluator().template(template, {"a": 1}, {}, instance="/do/0/x")
     assert caught.value.problem.detail.startswith("expression '.a | keys' failed")
     assert caught.value.problem.instance == "/do/0/x"
+
+
+def test_a_trailing_comment_ends_at_its_line() -> None:
+    ev = evaluator()
+    assert ev.field("${ .a + 1 # one more }", {"a": 1}, {}, instance="/x") == 2
+    assert ev.field(".a # the answer", {"a": 42}, {}, instance="/x") == 42
+    assert ex.compile_error(".a # the answer", ex.TASK_OUTPUT) is None

@@ -138,7 +138,8 @@ def field_body(value: str) -> str:
 def _compile(text: str, names: tuple[str, ...]) -> Any:
     bindings = "".join(f".[{i + 2}] as ${name} | " for i, name in enumerate(names))
     try:
-        return jq.compile(f"{_DETERMINISTIC_BUILTINS}{bindings}.[0] | ({text})")
+        # The newline ends a trailing `# comment` before the closing parenthesis.
+        return jq.compile(f"{_DETERMINISTIC_BUILTINS}{bindings}.[0] | ({text}\n)")
     except ValueError:
         # Compile the text alone so the message's line and column point into what was written.
         try:
