@@ -82,18 +82,23 @@ async def run_with_progress(
     the next run to send.
     """
     sender = asyncio.create_task(progress.send_while_waiting())
-    moving = False
+    moving = evicted = False
     try:
         return await run_to_end(params, progress, inbox, position=position, continuing=continuing)
     except ContinueAsNew:
         moving = True
+        raise
+    except GeneratorExit:
+        # The worker dropped this run from its cache; it replays elsewhere, and nothing
+        # may be awaited here any more.
+        evicted = True
         raise
     finally:
         sender.cancel()
         if moving:
             await workflow.wait_condition(lambda: not progress.sending)
             await progress.flush()
-        else:
+        elif not evicted:
             await progress.close()
 
 
