@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.listening import serving
 
 PETS = [
     {"id": 1, "name": "milou", "status": "available", "category": {"id": 1, "name": "dogs"}},
@@ -175,12 +176,5 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def running_petstore() -> Iterator[str]:
     """Serve the stand-in on a free loopback port; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, name="petstore", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(_Handler, "petstore") as url:
+        yield url

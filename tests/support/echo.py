@@ -10,11 +10,12 @@ success or in a failure, which is what the redaction tests need.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.listening import serving
 
 
 class _Echo(BaseHTTPRequestHandler):
@@ -50,12 +51,5 @@ class _Echo(BaseHTTPRequestHandler):
 @contextmanager
 def running_echo() -> Iterator[str]:
     """Serve the echo on a free loopback port; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, name="echo", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(_Echo, "echo") as url:
+        yield url

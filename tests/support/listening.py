@@ -1,10 +1,15 @@
-"""Waiting for a server a test started: bounded, and loud when it never listens."""
+"""Servers a test starts: waiting for one, bounded and loud when it never listens, and
+serving an HTTP handler on loopback."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -28,3 +33,17 @@ def until_listening(
         except OSError:
             time.sleep(0.1)
     pytest.fail(f"nothing listened on {host}:{port} within {seconds:g} s", pytrace=False)
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler], name: str) -> Iterator[str]:
+    """Serve `handler` on a free loopback port in a thread; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
