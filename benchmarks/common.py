@@ -48,11 +48,17 @@ def script(sleep: float, output: str = "done") -> str:
     return json.dumps({"sleep": sleep, "output": output})
 
 
-def agent_document(message: str, name: str = "bench") -> dict[str, Any]:
-    """A DSL workflow with one `call: agent` task."""
+def agent_document(
+    message: str, name: str = "bench", heartbeat_seconds: float | None = None
+) -> dict[str, Any]:
+    """A DSL workflow with one `call: agent` task (its caller's heartbeat timeout set when
+    given)."""
+    call: dict[str, Any] = {"agent": AGENT, "message": message}
+    if heartbeat_seconds is not None:
+        call["heartbeatTimeout"] = {"seconds": heartbeat_seconds}
     return {
         "document": {"dsl": "1.0.0", "namespace": "bench", "name": name, "version": "1.0.0"},
-        "do": [{"ask": {"call": "agent", "with": {"agent": AGENT, "message": message}}}],
+        "do": [{"ask": {"call": "agent", "with": call}}],
     }
 
 
@@ -104,10 +110,18 @@ class BenchPlatform:
     driver builds on it (the benchmark-only callers).
     """
 
-    def __init__(self, workdir: Path, *, engine_slots: int = 5, runner_slots: int = 500) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        engine_slots: int = 5,
+        runner_slots: int = 500,
+        runner_heartbeat: float = 10.0,
+    ) -> None:
         self.workdir = workdir
         self.engine_slots = engine_slots
         self.runner_slots = runner_slots
+        self.runner_heartbeat = runner_heartbeat
         self.samples = workdir / "engine-slots.jsonl"
         self.parts: list[Part] = []
         self.temporal = EmbeddedTemporal(
@@ -134,6 +148,7 @@ class BenchPlatform:
         env = {
             **os.environ,
             "STIGMER_RUNNER_MAX_ACTIVITIES": str(self.runner_slots),
+            "STIGMER_RUNNER_HEARTBEAT_SECONDS": str(self.runner_heartbeat),
             "STIGMER_ADDRESS": self.address,
             "STIGMER_WORKER_TOKEN": secrets.token_urlsafe(24),
         }

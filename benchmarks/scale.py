@@ -9,6 +9,10 @@ use over time (from a counter inside the engine worker process).
 
     python -m benchmarks.scale                 # 10,000 calls
     python -m benchmarks.scale --calls 2000 --agent-seconds 90
+
+Every running agent heartbeats Temporal and beats its caller (docs/deploy.md, sizing);
+`--runner-heartbeat` and `--caller-heartbeat` set those timeouts, as a deployment holding
+that many agents at once would.
 """
 
 from __future__ import annotations
@@ -42,13 +46,21 @@ from stigmer.api.v1 import stigmer_pb2 as pb
 
 
 async def run(
-    calls: int, agent_seconds: float, slots: int, concurrency: int, workdir: Path
+    calls: int,
+    agent_seconds: float,
+    slots: int,
+    concurrency: int,
+    heartbeats: tuple[float, float | None],
+    workdir: Path,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    async with BenchPlatform(workdir, engine_slots=slots, runner_slots=calls + 50) as platform:
+    runner_heartbeat, caller_heartbeat = heartbeats
+    async with BenchPlatform(
+        workdir, engine_slots=slots, runner_slots=calls + 50, runner_heartbeat=runner_heartbeat
+    ) as platform:
         client = platform.client
         memory = MemoryWatch(platform.pids())
         memory.start()
-        document = agent_document(script(agent_seconds))
+        document = agent_document(script(agent_seconds), heartbeat_seconds=caller_heartbeat)
         errors: list[str] = []
 
         async def start_call() -> None:
@@ -140,6 +152,12 @@ def main() -> None:
     parser.add_argument("--agent-seconds", type=float, help="how long each agent waits")
     parser.add_argument("--slots", type=int, help="engine worker activity slots")
     parser.add_argument("--concurrency", type=int, default=32, help="creations in flight")
+    parser.add_argument(
+        "--runner-heartbeat", type=float, default=10.0, help="runners' heartbeat timeout (s)"
+    )
+    parser.add_argument(
+        "--caller-heartbeat", type=float, default=None, help="calls' heartbeatTimeout (s)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.calls, args.agent_seconds = 40, 5.0
@@ -148,11 +166,20 @@ def main() -> None:
         "agent_seconds": args.agent_seconds,
         "slots": args.slots,
         "concurrency": args.concurrency,
+        "runner_heartbeat_seconds": args.runner_heartbeat,
+        "caller_heartbeat_seconds": args.caller_heartbeat,
     }
     report = Report("scale", command_line("scale"), parameters)
     with state_dir(args.workdir) as workdir:
         report.figures, report.series = asyncio.run(
-            run(args.calls, args.agent_seconds, args.slots, args.concurrency, workdir)
+            run(
+                args.calls,
+                args.agent_seconds,
+                args.slots,
+                args.concurrency,
+                (args.runner_heartbeat, args.caller_heartbeat),
+                workdir,
+            )
         )
     finish(report, args.out, lambda path: plot(report, path))
 

@@ -11,10 +11,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stigmer.contract.names import QUEUE_KINDS as QUEUE_KINDS  # where it always was
+from stigmer.errors import PlatformError
 
 
 def task_queue(kind: str, prefix: str = "") -> str:
@@ -141,6 +143,13 @@ class Settings(BaseSettings):
         description="History events after which a workflow run continues as new (Temporal "
         "refuses one past 51,200).",
     )
+    runner_heartbeat_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="An agent runner silent this long is taken for dead and its run retried; "
+        "a running agent heartbeats Temporal every 80 % of it, so many agents at once want "
+        "it longer.",
+    )
 
     # Temporal Worker Versioning (rolling out workflow code changes)
     worker_deployment: str | None = Field(
@@ -205,6 +214,19 @@ def is_loopback(host: str) -> bool:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment, with explicitly given flags on top."""
+    """Settings from the environment, with explicitly given flags on top; PlatformError
+    naming each setting that does not fit (its environment variable, the value, why)."""
     given = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**given)  # type: ignore[arg-type]
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise PlatformError(
+            "invalid settings:\n"
+            + "\n".join(_describe(error, given) for error in exc.errors(include_url=False))
+        ) from None
+
+
+def _describe(error: ErrorDetails, given: dict[str, object]) -> str:
+    name = ".".join(str(part) for part in error["loc"])
+    where = "given" if name in given else f"STIGMER_{name.upper()}"
+    return f"  {name} ({where}, value {error.get('input')!r}): {error['msg']}"

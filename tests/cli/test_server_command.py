@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -111,3 +112,25 @@ def test_a_public_bind_without_a_token_is_refused(tmp_path: Path) -> None:
     assert refused.returncode == 1
     assert "without a token" in refused.stderr
     assert not temporal_processes_for(tmp_path)
+
+
+def test_invalid_settings_are_named_with_their_variable_and_value(tmp_path: Path) -> None:
+    environment = {
+        "STIGMER_ENGINE_HISTORY_BUDGET": "many",
+        "STIGMER_RUNNER_HEARTBEAT_SECONDS": "-5",
+        "STIGMER_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [*SERVER, "--no-workers"],
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "STIGMER_ENGINE_HISTORY_BUDGET, value 'many'" in done.stderr
+    assert "STIGMER_RUNNER_HEARTBEAT_SECONDS, value '-5'): Input should be greater than 0" in (
+        done.stderr
+    )
+    assert not list(tmp_path.iterdir())  # nothing was made

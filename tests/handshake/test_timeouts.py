@@ -33,3 +33,8 @@ def test_no_task_timeout_lets_the_caller_wait_for_the_longest_deadline() -> None
     assert plan.caller_start_to_close > MAX_DEADLINE
     assert plan.caller_heartbeat_timeout == timeouts.DEFAULT_CALLER_HEARTBEAT
     assert timeouts.heartbeat_interval(None) == timeouts.DEFAULT_CALLER_HEARTBEAT / 3
+
+
+def test_a_caller_allowing_a_long_silence_is_beaten_rarely() -> None:
+    assert timeouts.heartbeat_interval(timedelta(hours=1)) == timedelta(minutes=20)
+    assert timeouts.heartbeat_interval(timedelta(seconds=1)) == timedelta(milliseconds=500)

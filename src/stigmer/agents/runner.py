@@ -24,6 +24,7 @@ import importlib
 import inspect
 import json
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import structlog
@@ -34,7 +35,6 @@ from stigmer.agents import errors
 from stigmer.agents.context import AgentContext
 from stigmer.agents.progress import Reporter
 from stigmer.agents.secrets import MissingSecret, Resolver
-from stigmer.agents.workflow import RUNNER_HEARTBEAT_TIMEOUT
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, WorkerClient, persistently
 from stigmer.contract.inputs import AgentResult
@@ -49,7 +49,7 @@ log = structlog.get_logger("stigmer.agents")
 
 Entrypoint = Callable[[str, AgentContext], Awaitable[str | dict[str, Any]]]
 T = TypeVar("T")
-HEARTBEAT_EVERY = RUNNER_HEARTBEAT_TIMEOUT.total_seconds() / 4
+HEARTBEATS_PER_TIMEOUT = 4
 FLUSH_SECONDS = 2.0
 """How long a finished agent waits for its last progress reports to be sent; what is
 still unsent then goes with its result."""
@@ -238,6 +238,10 @@ def _usage(usage: pb.Usage | None) -> dict[str, int] | None:
 
 
 async def _heartbeat() -> None:
+    """Beat several times per heartbeat timeout (the run's, set by the deployment); the SDK
+    sends at most one beat per 80 % of it to Temporal."""
+    timeout = activity.info().heartbeat_timeout or timedelta(seconds=10)
+    every = timeout.total_seconds() / HEARTBEATS_PER_TIMEOUT
     while True:
         activity.heartbeat()
-        await asyncio.sleep(HEARTBEAT_EVERY)
+        await asyncio.sleep(every)

@@ -13,8 +13,6 @@ from stigmer.contract.names import AGENT_EXECUTION_WORKFLOW, RUN_AGENT_ACTIVITY
 from stigmer.handshake import ending as endings
 from stigmer.handshake.execution_side import run_as_execution
 
-RUNNER_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
-"""A runner that stops heartbeating this long is taken for dead and the run is retried."""
 RUNNER_ATTEMPTS = 5
 """Runs of the agent before a runner that keeps dying fails the execution."""
 
@@ -30,7 +28,7 @@ class AgentExecutionWorkflow:
                 result_type=AgentResult,
                 task_queue=sibling_queue(workflow.info().task_queue, "runner"),
                 start_to_close_timeout=timedelta(seconds=input.plan.deadline_seconds),
-                heartbeat_timeout=RUNNER_HEARTBEAT_TIMEOUT,
+                heartbeat_timeout=timedelta(seconds=input.plan.runner_heartbeat_seconds),
                 retry_policy=RetryPolicy(
                     maximum_attempts=RUNNER_ATTEMPTS, initial_interval=timedelta(seconds=1)
                 ),

@@ -93,8 +93,14 @@ def modules_named(args: Sequence[str]) -> list[str]:
 
 
 def main() -> None:
-    """The console script: `stigmer ARGS`."""
-    build(modules_named(sys.argv[1:]))()
+    """The console script: `stigmer ARGS`; a platform that cannot start says why, once."""
+    from stigmer.errors import PlatformError
+
+    try:
+        build(modules_named(sys.argv[1:]))()
+    except PlatformError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(2) from None
 
 
 @functools.cache

@@ -21,6 +21,9 @@ class ExecutionPlan:
     heartbeat_interval_seconds: float = 100.0
     history_budget: int = 10_000
     """A workflow execution's run continues as new after this many history events."""
+    runner_heartbeat_seconds: float = 10.0
+    """An agent's runner that stops heartbeating this long is taken for dead and the run
+    is retried."""
 
 
 @dataclass

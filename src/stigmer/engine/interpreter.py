@@ -17,7 +17,7 @@ import asyncio
 import dataclasses
 import functools
 import importlib.metadata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,11 +62,17 @@ class _Ended(Exception):
         self.output = output
 
 
-def _clock() -> float:
-    """Seconds since the epoch: the workflow clock under Temporal, the wall clock elsewhere."""
-    if workflow.in_workflow():
-        return workflow.now().timestamp()
+def _wall_clock() -> float:
     return datetime.now(UTC).timestamp()
+
+
+def _clock_here() -> Callable[[], float]:
+    """Seconds since the epoch: the workflow clock under Temporal, the wall clock elsewhere.
+
+    Chosen once per run: asking whether the code runs in a workflow costs as much as
+    reading the clock, and a loop reads it for every task.
+    """
+    return workflow.time if workflow.in_workflow() else _wall_clock
 
 
 @functools.lru_cache(maxsize=16)
@@ -124,10 +130,11 @@ class _Run:
         self.extending = False
         self.document = document
         self.execution_id = execution_id
-        self.evaluator = Evaluator(loose=evaluate.get("mode") == "loose", clock=_clock)
+        self.clock = _clock_here()
+        self.evaluator = Evaluator(loose=evaluate.get("mode") == "loose", clock=self.clock)
         self.continuing = continuing
         self.tracker = Tracker(list(position.frames) if position else [])
-        self.started = position.started_at if position else _clock()
+        self.started = position.started_at if position else self.clock()
         self.context: Any = position.context if position else {}
         self.workflow: dict[str, Any] = {}
         self.secrets: dict[str, Any] = {}
@@ -158,7 +165,9 @@ class _Run:
         if limit is None:
             return await work
         # A continued run has what is left of the limit.
-        left = max(limit - timedelta(seconds=_clock() - self.started), timedelta(milliseconds=1))
+        left = max(
+            limit - timedelta(seconds=self.clock() - self.started), timedelta(milliseconds=1)
+        )
         return await timeouts.within(
             work, left, timeouts.timeout_error("the workflow", limit, instance="/")
         )
@@ -228,7 +237,7 @@ class _Run:
 
     async def _continue_if_due(self) -> None:
         """Between two tasks: hand the run over to a new one when that is due and possible."""
-        if self.continuing is None or not self.continuing.due():
+        if self.continuing is None or not self.continuing.due(self.clock()):
             return
         frames = self.tracker.snapshot()
         if frames is not None:
@@ -375,7 +384,7 @@ class _Run:
             "definition": task,
             "input": raw_input,
             "output": None,
-            "startedAt": _date_time(started := _clock()),
+            "startedAt": _date_time(started := self.clock()),
         }
         args: dict[str, Any] = {
             "context": self.context,
@@ -393,7 +402,7 @@ class _Run:
             if "if" in task and not evaluator.truthy(
                 task["if"], raw_input, _only(args, ex.TASK_IF), instance=pointer
             ):
-                await self._report(TaskEvent(pointer, name, "skipped"))
+                await self._report(TaskEvent(pointer, name, "skipped", at=started))
                 return raw_input, "continue"
             value = self._task_input(task, raw_input, args, pointer)
         args.update(input=value, authorization=None)
@@ -422,10 +431,11 @@ class _Run:
                 work = timeouts.within(work, limit, error)
             raw_output = await work
         except Fault as fault:
-            await self._report(TaskEvent(pointer, name, "faulted", error=fault.problem.to_dict()))
+            problem = fault.problem.to_dict()
+            await self._report(TaskEvent(pointer, name, "faulted", error=problem, at=self.clock()))
             raise
         except asyncio.CancelledError:
-            await self._report(TaskEvent(pointer, name, "cancelled"))
+            await self._report(TaskEvent(pointer, name, "cancelled", at=self.clock()))
             raise
         finally:
             self.tracker.leave(frame)
@@ -436,7 +446,9 @@ class _Run:
         if isinstance(raw_output, Called):
             raw_output, called = raw_output.output, raw_output.execution_id
         await self._report(
-            TaskEvent(pointer, name, "completed", output=raw_output, execution_id=called)
+            TaskEvent(
+                pointer, name, "completed", output=raw_output, execution_id=called, at=self.clock()
+            )
         )
         descriptor["output"] = raw_output
         return self.shape_output(task, raw_output, args, pointer), directive

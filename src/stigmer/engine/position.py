@@ -67,13 +67,23 @@ class Continuing:
     """When a run continues as new: at Temporal's suggestion or at its history budget."""
 
     history_budget: int
+    asked_at: float | None = None
+    answer: bool = False
 
-    def due(self) -> bool:
-        info = workflow.info()
-        return (
-            info.is_continue_as_new_suggested()
-            or info.get_current_history_length() >= self.history_budget
-        )
+    def due(self, now: float) -> bool:
+        """Whether the run should continue as new, `now` being the workflow time.
+
+        History grows only between workflow activations, and each activation moves the
+        workflow clock: while the clock stands still, the last answer holds.
+        """
+        if now != self.asked_at:
+            info = workflow.info()
+            self.asked_at = now
+            self.answer = (
+                info.is_continue_as_new_suggested()
+                or info.get_current_history_length() >= self.history_budget
+            )
+        return self.answer
 
 
 @dataclass

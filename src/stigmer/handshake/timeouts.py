@@ -57,6 +57,10 @@ def deadline_within(deadline: timedelta, caller_timeout: timedelta | None) -> ti
 
 
 def heartbeat_interval(caller_heartbeat_timeout: timedelta | None) -> timedelta:
-    """How often the execution heartbeats its caller: three chances per timeout."""
+    """How often the execution heartbeats its caller: three chances per timeout.
+
+    Each beat costs a timer, an activity and two API writes, so a caller that allows a
+    long silence (many calls pending at once) is beaten that rarely.
+    """
     timeout = caller_heartbeat_timeout or DEFAULT_CALLER_HEARTBEAT
-    return min(max(timeout / 3, timedelta(milliseconds=500)), timedelta(minutes=2))
+    return max(timeout / 3, timedelta(milliseconds=500))

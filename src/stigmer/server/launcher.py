@@ -70,7 +70,7 @@ class Launcher:
         client = await self.client()
         spec = execution.spec
         prefix = self.settings.queue_prefix
-        plan = plan_of(execution, self.settings.engine_history_budget)
+        plan = plan_of(execution, self.settings)
         if spec.kind == pb.AGENT_EXECUTION:
             workflow, queue = AGENT_EXECUTION_WORKFLOW, task_queue("agents", prefix)
             argument: AgentExecutionInput | WorkflowRunInput = AgentExecutionInput(
@@ -192,7 +192,7 @@ class Launcher:
         )
 
 
-def plan_of(execution: pb.Execution, history_budget: int) -> ExecutionPlan:
+def plan_of(execution: pb.Execution, settings: Settings) -> ExecutionPlan:
     """What the execution's workflow needs to know from the start: its deadline, whether a
     caller waits for it, and how often to tell that caller it is alive."""
     spec, callback = execution.spec, execution.status.callback
@@ -204,7 +204,8 @@ def plan_of(execution: pb.Execution, history_budget: int) -> ExecutionPlan:
         deadline_seconds=deadline.ToTimedelta().total_seconds() or MAX_DEADLINE.total_seconds(),
         has_caller=bool(callback.workflow_id),
         heartbeat_interval_seconds=interval.total_seconds(),
-        history_budget=history_budget,
+        history_budget=settings.engine_history_budget,
+        runner_heartbeat_seconds=settings.runner_heartbeat_seconds,
     )
 
 
