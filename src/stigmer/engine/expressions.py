@@ -25,8 +25,9 @@ from temporalio import workflow
 from stigmer.contract.problems import EXPRESSION, Fault, Problem
 
 with workflow.unsafe.imports_passed_through():
-    # A C extension: the sandbox cannot re-import it per run, so the host module is shared.
+    # C extensions: the sandbox cannot re-import them per run, so the host modules are shared.
     import jq
+    import orjson
 
 ARGUMENTS = (
     "context",
@@ -189,6 +190,8 @@ class Evaluator:
     def __init__(self, *, loose: bool = False, clock: Callable[[], float]) -> None:
         self.loose = loose
         self._clock = clock
+        self.read = 0
+        """Bytes of JSON given to jq so far: a measure of the work done."""
         self._joined: dict[int, tuple[Any, str | None]] = {}
         """Each template's joined program (see `joined`), by the identity of the template,
         which is held so that the identity stays its own."""
@@ -200,9 +203,9 @@ class Evaluator:
             program = _compile(text, names)
             # Only `now` reads the clock, and the workflow clock is not free to read.
             clock = self._clock() if "now" in text else 0.0
-            payload = [data, clock, *(args[name] for name in names)]
-            results = iter(program.input_value(payload))
-            return next(results, None)
+            encoded = _encoded([data, clock, *(args[name] for name in names)])
+            self.read += len(encoded)
+            return next(iter(program.input_text(encoded)), None)
         except ValueError as exc:
             raise Fault(
                 Problem.of(
@@ -215,7 +218,7 @@ class Evaluator:
 
     def field(self, value: Any, data: Any, args: Mapping[str, Any], *, instance: str) -> Any:
         """Evaluate a field the spec types as an expression; objects are templates."""
-        if isinstance(value, str):
+        if _json_type(value) is str:
             return self._string(value, field_body(value), data, args, instance)
         return self.template(value, data, args, instance=instance)
 
@@ -284,6 +287,15 @@ class Evaluator:
             except Fault:
                 return raw
         return self.run(text, data, args, instance=instance)
+
+
+def _encoded(payload: list[Any]) -> str:
+    """The JSON text jq reads: orjson's, or the standard library's for what orjson refuses
+    (integers beyond 64 bits, strings that are not valid UTF-8)."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(payload)
 
 
 JOINED_KEPT = 1024

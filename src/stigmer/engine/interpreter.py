@@ -42,6 +42,12 @@ from stigmer.engine.progress import Reporter, TaskEvent
 from stigmer.engine.tasktype import Called, Redirect, TaskScope, TaskType, describe, task_kind
 
 RUNTIME_NAME = "stigmer"
+PACE_TASKS = 2000
+"""Tasks after which a run that has not waited offers its progress, which also ends its
+workflow activation before Temporal's deadlock detector (2 s) would."""
+PACE_BYTES = 2 * 1024 * 1024
+"""Bytes of JSON its expressions read after which it does the same: large data makes
+tasks slow."""
 
 
 def _runtime_version() -> str:
@@ -52,6 +58,15 @@ def _runtime_version() -> str:
 
 
 _RUNTIME = {"name": RUNTIME_NAME, "version": _runtime_version(), "metadata": {}}
+
+
+@dataclasses.dataclass(frozen=True)
+class _ListPlan:
+    tasks: list[Any]
+    """Held so that the list's identity stays its own while the plan is kept."""
+    items: list[tuple[str, Any]]
+    pointers: list[str]
+    names: dict[str, int]
 
 
 class _Ended(Exception):
@@ -138,7 +153,14 @@ class _Run:
         self.context: Any = position.context if position else {}
         self.workflow: dict[str, Any] = {}
         self.secrets: dict[str, Any] = {}
-        self.names: dict[int, dict[str, int]] = {}
+        self.extensions: list[Any] = (document.get("use") or {}).get("extensions") or []
+        self.tasks_since = 0
+        """Tasks started since the run last offered its progress."""
+        self.read_at = 0
+        """What the evaluator had read then."""
+        self.lists: dict[tuple[int, str], _ListPlan] = {}
+        """Each task list's names and pointers, by the identity of the list in the document
+        and where it runs."""
         self.typed: dict[int, tuple[str, TaskType[Any], BaseModel]] = {}
         """Each task's kind, type and parsed model, by the identity of its object in the
         document."""
@@ -208,40 +230,59 @@ class _Run:
         self, tasks: list[Any], value: Any, pointer: str, variables: Mapping[str, Any]
     ) -> tuple[Any, bool]:
         """The list's output, and whether a task left it with `then: exit`."""
-        names = self._names(tasks)
+        plan = self._plan(tasks, pointer)
         frame = self.tracker.resumed("list", pointer) or Frame("list", pointer, 0, value)
         index, value = frame.index, frame.value
         self.tracker.enter(frame)
         try:
             while index < len(tasks):
                 frame.index, frame.value = index, value
-                await self._continue_if_due()
-                ((name, task),) = tasks[index].items()
-                task_pointer = f"{pointer}/{index}{json_pointer([name])}"
-                value, directive = await self.run_task(name, task, value, task_pointer, variables)
-                index = self._next(names, index, directive, value, task_pointer)
+                if self.continuing is not None and self.continuing.due(self.clock()):
+                    self._continue_as_new()
+                if self.report is not None and self._worked_long():
+                    await self.report.offer()
+                name, task = plan.items[index]
+                at = plan.pointers[index]
+                value, directive = await self.run_task(name, task, value, at, variables)
+                index = self._next(plan.names, index, directive, value, at)
                 if index < 0:
                     return value, True
             return value, False
         finally:
             self.tracker.leave(frame)
 
-    def _names(self, tasks: list[Any]) -> dict[str, int]:
-        """The index of each task of a list by its name, once per list and run."""
-        found = self.names.get(id(tasks))
+    def _plan(self, tasks: list[Any], pointer: str) -> _ListPlan:
+        """The list's tasks, their pointers and indexes by name: once per list and run."""
+        key = (id(tasks), pointer)
+        found = self.lists.get(key)
         if found is None:
-            found = self.names[id(tasks)] = {
-                next(iter(item)): index for index, item in enumerate(tasks)
-            }
+            items = [next(iter(item.items())) for item in tasks]
+            found = self.lists[key] = _ListPlan(
+                tasks,
+                items,
+                [
+                    f"{pointer}/{index}{json_pointer([name])}"
+                    for index, (name, _) in enumerate(items)
+                ],
+                {name: index for index, (name, _) in enumerate(items)},
+            )
         return found
 
-    async def _continue_if_due(self) -> None:
-        """Between two tasks: hand the run over to a new one when that is due and possible."""
-        if self.continuing is None or not self.continuing.due(self.clock()):
-            return
+    def _continue_as_new(self) -> None:
+        """Between two tasks, when continuing is due: hand the run over to a new one, if
+        it is somewhere a new run can resume."""
         frames = self.tracker.snapshot()
         if frames is not None:
             raise ContinueAsNew(Position(frames, self.context, self.started))
+
+    def _worked_long(self) -> bool:
+        """Between two tasks: whether the run should offer its progress (see PACE_TASKS)."""
+        self.tasks_since += 1
+        read = self.evaluator.read
+        if self.tasks_since < PACE_TASKS and read - self.read_at < PACE_BYTES:
+            return False
+        self.tasks_since, self.read_at = 0, read
+        return True
 
     @staticmethod
     def _next(names: Mapping[str, int], index: int, directive: str, value: Any, at: str) -> int:
@@ -348,7 +389,7 @@ class _Run:
         self, kind: str, value: Any, scope: TaskScope
     ) -> list[tuple[str, dict[str, Any]]]:
         found = []
-        for index, item in enumerate((self.document.get("use") or {}).get("extensions") or []):
+        for index, item in enumerate(self.extensions):
             ((name, extension),) = item.items()
             extends = extension.get("extend")
             if (
@@ -364,9 +405,9 @@ class _Run:
                 found.append((f"/use/extensions/{index}{json_pointer([name])}", extension))
         return found
 
-    async def _report(self, event: TaskEvent) -> None:
+    def _report(self, event: TaskEvent) -> None:
         if self.report is not None:
-            await self.report.report(event)
+            self.report.report(event)
 
     async def run_task(
         self,
@@ -386,6 +427,9 @@ class _Run:
             "output": None,
             "startedAt": _date_time(started := self.clock()),
         }
+        # The arguments of `if` and `input.from` (TASK_IF); `input` and `authorization` join
+        # them below for the task itself and its output (TASK): each expression is given
+        # exactly what it may use, without a filtered copy per task.
         args: dict[str, Any] = {
             "context": self.context,
             "secrets": self.secrets,
@@ -395,57 +439,64 @@ class _Run:
             **variables,
         }
         evaluator = self.evaluator
-        resumed = self.tracker.resumed("task", pointer)
+        resumed = self.tracker.resumed("task", pointer) if self.tracker.resume else None
         if resumed is not None:
             value = resumed.value  # a continued run is back inside the task
         else:
-            if "if" in task and not evaluator.truthy(
-                task["if"], raw_input, _only(args, ex.TASK_IF), instance=pointer
-            ):
-                await self._report(TaskEvent(pointer, name, "skipped", at=started))
+            if "if" in task and not evaluator.truthy(task["if"], raw_input, args, instance=pointer):
+                self._report(TaskEvent(pointer, name, "skipped", at=started))
                 return raw_input, "continue"
             value = self._task_input(task, raw_input, args, pointer)
         args.update(input=value, authorization=None)
         scope = TaskScope(
             pointer=pointer,
-            args=_only(args, ex.TASK),
+            args=args,
             evaluator=evaluator,
             execution_id=self.execution_id,
             runner=self,
             variables=variables,
         )
-        limit = timeouts.limit_of(
-            task.get("timeout"),
-            self.document.get("use") or {},
-            lambda raw: evaluator.template(raw, value, scope.args, instance=pointer),
-            instance=pointer,
+        limit = (
+            timeouts.limit_of(
+                task["timeout"],
+                self.document.get("use") or {},
+                lambda raw: evaluator.template(raw, value, scope.args, instance=pointer),
+                instance=pointer,
+            )
+            if "timeout" in task
+            else None
         )
         resumable = kind in RESUMABLE_KINDS and limit is None
         frame = self.tracker.enter(Frame("task", pointer, value=value, resumable=resumable))
         if resumed is None:
-            await self._report(TaskEvent(pointer, name, "running", input=value, at=started))
+            self._report(TaskEvent(pointer, name, "running", input=value, at=started))
         try:
-            work = self._extended(kind, task_type, typed, value, scope, frame)
+            work = (
+                self._extended(kind, task_type, typed, value, scope, frame)
+                if self.extensions
+                else task_type.run(typed, value, scope)
+            )
             if limit is not None:
                 error = timeouts.timeout_error(f"task {pointer}", limit, instance=pointer)
                 work = timeouts.within(work, limit, error)
             raw_output = await work
         except Fault as fault:
             problem = fault.problem.to_dict()
-            await self._report(TaskEvent(pointer, name, "faulted", error=problem, at=self.clock()))
+            self._report(TaskEvent(pointer, name, "faulted", error=problem, at=self.clock()))
             raise
         except asyncio.CancelledError:
-            await self._report(TaskEvent(pointer, name, "cancelled", at=self.clock()))
+            self._report(TaskEvent(pointer, name, "cancelled", at=self.clock()))
             raise
         finally:
             self.tracker.leave(frame)
         directive = str(task.get("then", "continue"))
-        if isinstance(raw_output, Redirect):
-            raw_output, directive = raw_output.output, raw_output.then
         called = ""
-        if isinstance(raw_output, Called):
+        # By type, not isinstance, which the workflow sandbox makes slow.
+        if type(raw_output) is Redirect:
+            raw_output, directive = raw_output.output, raw_output.then
+        if type(raw_output) is Called:
             raw_output, called = raw_output.output, raw_output.execution_id
-        await self._report(
+        self._report(
             TaskEvent(
                 pointer, name, "completed", output=raw_output, execution_id=called, at=self.clock()
             )
@@ -461,7 +512,7 @@ class _Run:
         source = (task.get("input") or {}).get("from")
         if source is None:
             return raw_input
-        return self.evaluator.field(source, raw_input, _only(args, ex.TASK_INPUT), instance=pointer)
+        return self.evaluator.field(source, raw_input, args, instance=pointer)
 
     def iterating(self, pointer: str, iteration: int, iterations: int) -> None:
         """A `for` task at `pointer` moved to its `iteration`-th item (from 1)."""

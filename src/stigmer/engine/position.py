@@ -99,6 +99,9 @@ class Tracker:
 
     def leave(self, frame: Frame) -> None:
         """Remove `frame`; fork branches interleave, so it is not always the last one."""
+        if self.stack and self.stack[-1] is frame:
+            self.stack.pop()
+            return
         for index in range(len(self.stack) - 1, -1, -1):
             if self.stack[index] is frame:
                 del self.stack[index]

@@ -6,11 +6,12 @@ about to wait and nothing was sent in the last second, and at the end of the run
 task that needs no activity of its own adds no history event, and `stigmer executions
 watch` lags the run by a second at most.
 
-A run that never waits offers a batch every `BATCH_SIZE` reports, which also ends its
-workflow activation before Temporal's deadlock detector (2 s) would. The activity writes
-it only when this worker wrote none for the execution in the last `WRITE_INTERVAL`
-(wall clock, which an activity may read; its answer is in history, so replay agrees);
-otherwise the batch stays buffered for the next one.
+A run that never waits offers a batch now and then (the interpreter decides when, by the
+work done since the last one), which also ends its workflow activation before Temporal's
+deadlock detector (2 s) would. The activity writes it only when this worker wrote none
+for the execution in the last `WRITE_INTERVAL` (wall clock, which an activity may read;
+its answer is in history, so replay agrees); otherwise the batch stays buffered for the
+next one.
 
 The buffer keeps each task's last state by path, and sends what changed since the last
 batch: a loop's tasks show their last run and how many runs there were, and a running
@@ -40,8 +41,6 @@ from stigmer.contract.problems import Problem
 RECORD_PROGRESS_ACTIVITY = "stigmer/engine/record-progress"
 VALUE_BUDGET = 16 * 1024
 """Inputs and outputs larger than this (bytes of JSON) are summarized, not copied."""
-BATCH_SIZE = 1000
-"""Reports after which a run that never waits offers a batch."""
 MAX_DELAY = 1.0
 """Seconds of workflow time progress may wait in the buffer while the run waits."""
 WRITE_INTERVAL = 0.5
@@ -104,11 +103,15 @@ class Unsent:
 class Reporter(Protocol):
     """Where the interpreter reports progress."""
 
-    async def report(self, event: TaskEvent) -> None:
+    def report(self, event: TaskEvent) -> None:
         """A task started or ended."""
 
     def iterating(self, path: str, iteration: int, iterations: int) -> None:
         """A `for` task moved to its `iteration`-th item (from 1) of `iterations`."""
+
+    async def offer(self) -> None:
+        """The run has worked a while without waiting: send what is buffered if none was
+        sent lately, and let the workflow activation end."""
 
 
 class ProgressBuffer:
@@ -118,14 +121,12 @@ class ProgressBuffer:
         self.execution_id = execution_id
         self.runs: dict[str, int] = dict(carried.runs) if carried else {}
         self.unsent: dict[str, TaskState] = {s.path: s for s in carried.states} if carried else {}
-        self.reports = 0
-        """Reports since the last batch left."""
         self.sending = False
         self.last_sent = float("-inf")
         """Workflow time of the last batch written or failed."""
         self.dropped = 0
 
-    async def report(self, event: TaskEvent) -> None:
+    def report(self, event: TaskEvent) -> None:
         state = self._state(event.path, event.name)
         now = event.at or workflow.time()
         if event.status == "running":
@@ -140,10 +141,10 @@ class ProgressBuffer:
             state.execution_id = event.execution_id or state.execution_id
             state.iteration = state.iterations = 0
         state.runs = self.runs.get(event.path, 0)
-        self.reports += 1
-        if self.reports >= BATCH_SIZE:
-            await workflow.wait_condition(lambda: not self.sending)
-            await self.flush(due=False)
+
+    async def offer(self) -> None:
+        await workflow.wait_condition(lambda: not self.sending)
+        await self._send(due=False)  # even with nothing buffered: its activity ends the activation
 
     def iterating(self, path: str, iteration: int, iterations: int) -> None:
         state = self._state(path, "")
@@ -159,10 +160,12 @@ class ProgressBuffer:
 
     async def flush(self, *, due: bool = True) -> None:
         """Send what is buffered as one batch; what the API did not take stays buffered."""
-        if not self.unsent or self.sending:
-            return
+        if self.unsent and not self.sending:
+            await self._send(due)
+
+    async def _send(self, due: bool) -> None:
         batch = [_bounded(state) for state in self.unsent.values()]
-        self.unsent, self.reports, self.sending = {}, 0, True
+        self.unsent, self.sending = {}, True
         written = False
         try:
             written = await workflow.execute_local_activity(
@@ -235,7 +238,7 @@ class ProgressActivities:
         was written."""
         now = time.monotonic()
         last = self.written.get(batch.execution_id)
-        if not batch.due and last is not None and now - last < WRITE_INTERVAL:
+        if not batch.tasks or (not batch.due and last is not None and now - last < WRITE_INTERVAL):
             return False
         report = pb.ProgressReport(id=batch.execution_id, tasks=map(task_progress, batch.tasks))
         await self.api.report_progress(report)
