@@ -103,6 +103,16 @@ class MemoryWatch:
         return {name: round(mb, 1) for name, mb in self.peak_mb.items()}
 
 
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user and system) each named process has used so far."""
+    used = {}
+    for name, pid in pids.items():
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            used[name] = times.user + times.system
+    return used
+
+
 class BenchPlatform:
     """Temporal, API, agents+runner workers and engine worker, each its own process.
 
@@ -124,6 +134,8 @@ class BenchPlatform:
         self.runner_heartbeat = runner_heartbeat
         self.samples = workdir / "engine-slots.jsonl"
         self.parts: list[Part] = []
+        self.cpu_per_call: dict[str, float] = {}
+        """CPU milliseconds per call each process spent in a measured run, when one sets it."""
         self.temporal = EmbeddedTemporal(
             workdir / "temporal", port=free_port(), ui_port=None, startup_timeout=90
         )

@@ -26,6 +26,7 @@ from benchmarks.common import (
     arguments,
     bounded,
     command_line,
+    cpu_seconds,
     finish,
     pyplot,
     save_figure,
@@ -44,7 +45,8 @@ GOAL = 70.0
 
 
 async def dsl_calls(platform: BenchPlatform, calls: int, concurrency: int) -> dict[str, Any]:
-    """The product path: each call a DSL workflow through the API, waited on to its end."""
+    """The product path: each call a DSL workflow through the API, waited on to its end;
+    with the CPU milliseconds per call each process spent (where the cost is)."""
     client = platform.client
     document = agent_document(script(0))
 
@@ -52,10 +54,17 @@ async def dsl_calls(platform: BenchPlatform, calls: int, concurrency: int) -> di
         created = await client.run_workflow(document=document, input={})
         return await client.wait(created.execution.id)
 
+    before = cpu_seconds(platform.pids())
     began = time.time()
     finished = await bounded(concurrency, [one] * calls)
     ended = time.time()
+    after = cpu_seconds(platform.pids())
     completed = sum(e.status.phase == pb.COMPLETED for e in finished)
+    platform.cpu_per_call = {
+        name: round(1000 * (after[name] - before[name]) / calls, 1)
+        for name in after
+        if name in before
+    }
     return {
         "mode": "DSL call: agent (product)",
         "calls": calls,
@@ -65,7 +74,9 @@ async def dsl_calls(platform: BenchPlatform, calls: int, concurrency: int) -> di
     }
 
 
-async def run(calls: int, slots: int, concurrency: int, workdir: Path) -> list[dict[str, Any]]:
+async def run(
+    calls: int, slots: int, concurrency: int, workdir: Path
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
     async with BenchPlatform(workdir, engine_slots=slots, runner_slots=calls + 50) as platform:
         rows = [await dsl_calls(platform, calls, concurrency)]
         for mode in MODES:
@@ -92,7 +103,7 @@ async def run(calls: int, slots: int, concurrency: int, workdir: Path) -> list[d
     for row in rows:
         row["% of same shape"] = round(100 * row["calls/s"] / shaped, 1)
         row["% of bare"] = round(100 * row["calls/s"] / bare, 1)
-    return rows
+    return rows, platform.cpu_per_call
 
 
 def plot(report: Report, path: Path) -> None:
@@ -117,12 +128,13 @@ def main() -> None:
     parameters = {"calls": args.calls, "slots": args.slots, "concurrency": args.concurrency}
     report = Report("throughput", command_line("throughput"), parameters)
     with state_dir(args.workdir) as workdir:
-        report.rows = asyncio.run(run(args.calls, args.slots, args.concurrency, workdir))
+        report.rows, cpu = asyncio.run(run(args.calls, args.slots, args.concurrency, workdir))
     product = report.rows[0]
     report.figures = {
         "product / same shape (%)": product["% of same shape"],
         "product / bare (%)": product["% of bare"],
         f"goal >= {GOAL:g} % of same shape met": product["% of same shape"] >= GOAL,
+        **{f"product CPU ms per call: {name}": ms for name, ms in cpu.items()},
     }
     finish(report, args.out, lambda path: plot(report, path))
 

@@ -231,9 +231,12 @@ class _Run:
     ) -> tuple[Any, bool]:
         """The list's output, and whether a task left it with `then: exit`."""
         plan = self._plan(tasks, pointer)
-        frame = self.tracker.resumed("list", pointer) or Frame("list", pointer, 0, value)
+        tracker = self.tracker
+        frame = (tracker.resumed("list", pointer) if tracker.resume else None) or Frame(
+            "list", pointer, 0, value
+        )
         index, value = frame.index, frame.value
-        self.tracker.enter(frame)
+        tracker.enter(frame)
         try:
             while index < len(tasks):
                 frame.index, frame.value = index, value
@@ -244,12 +247,15 @@ class _Run:
                 name, task = plan.items[index]
                 at = plan.pointers[index]
                 value, directive = await self.run_task(name, task, value, at, variables)
+                if directive == "continue":
+                    index += 1
+                    continue
                 index = self._next(plan.names, index, directive, value, at)
                 if index < 0:
                     return value, True
             return value, False
         finally:
-            self.tracker.leave(frame)
+            tracker.leave(frame)
 
     def _plan(self, tasks: list[Any], pointer: str) -> _ListPlan:
         """The list's tasks, their pointers and indexes by name: once per list and run."""
@@ -286,9 +292,8 @@ class _Run:
 
     @staticmethod
     def _next(names: Mapping[str, int], index: int, directive: str, value: Any, at: str) -> int:
-        """The index of the task after `directive`, or -1 when the list exits."""
-        if directive == "continue":
-            return index + 1
+        """The index of the task after `directive` (not `continue`), or -1 when the list
+        exits."""
         if directive == "exit":
             return -1
         if directive == "end":
