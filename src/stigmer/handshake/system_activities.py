@@ -2,8 +2,8 @@
 
 `begin` marks the execution IN_PROGRESS (or learns it must not run). `finish` records how
 it ended and tells its caller, in one step so nothing waits between the end and the
-caller's resumption; the token is read from the API at that moment, so a caller attempt
-that rotated it is the one that hears back. `heartbeat-caller` tells the caller the
+caller's resumption; the token comes back with the recorded end, read at that moment, so
+a caller attempt that rotated it is the one that hears back. `heartbeat-caller` tells the caller the
 execution is alive and hears whether it wants a cancel or is gone. Each is retried on
 transient failures (the API or Temporal unreachable) by the workflow, within a bounded
 window; a refusal is final.
@@ -11,7 +11,6 @@ window; a refusal is final.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
@@ -103,12 +102,9 @@ class SystemActivities:
     async def _finish(self, delivery: Delivery) -> Finished:
         report = report_of(delivery.ending)
         execution_id = report.id
-        if delivery.has_caller:
-            response, token = await asyncio.gather(
-                _final_refusals(self.api.record_ending(report)), self._token(execution_id)
-            )
-        else:
-            response, token = await _final_refusals(self.api.record_ending(report)), None
+        response = await _final_refusals(self.api.record_ending(report))
+        # The token comes with the recorded end, as it stands after it.
+        token = response.token if delivery.has_caller and response.HasField("token") else None
         execution = response.execution
         finished = Finished(pb.Phase.Name(execution.status.phase), response.recorded)
         outcome = execution.status.callback.outcome

@@ -54,10 +54,17 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
         self, request: pb.GetCallbackTokenRequest, context: Context
     ) -> pb.CallbackToken:
         execution_id = required_id(request.id)
-        token = await self.store.tokens.get(execution_id)
+        token = await self._token(await self.store.executions.get(execution_id))
         if token is None:
             raise NotFound(f"execution {execution_id!r} has no caller to call back")
-        callback = (await self.store.executions.get(execution_id)).status.callback
+        return token
+
+    async def _token(self, execution: pb.Execution) -> pb.CallbackToken | None:
+        """The execution's callback token as it stands, or None when no caller waits."""
+        token = await self.store.tokens.get(execution.id)
+        if token is None:
+            return None
+        callback = execution.status.callback
         return pb.CallbackToken(
             task_token=token.task_token,
             attempt=token.attempt,
@@ -143,7 +150,8 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
         execution = await self.recorder.update(execution_id, change, result=stored)
         if recorded and report.HasField("usage") and execution.spec.HasField("agent"):
             observe_usage(execution.spec.agent.agent, usage_before, execution.status.usage)
-        return pb.RecordEndingResponse(execution=execution, recorded=recorded)
+        token = await self._token(execution) if execution.status.callback.workflow_id else None
+        return pb.RecordEndingResponse(execution=execution, recorded=recorded, token=token)
 
     @rpc
     async def RecordCallback(self, request: pb.CallbackReport, context: Context) -> pb.Execution:

@@ -1584,18 +1584,26 @@ class RecordEndingResponse(_message.Message):
 
     EXECUTION_FIELD_NUMBER: _builtins.int
     RECORDED_FIELD_NUMBER: _builtins.int
+    TOKEN_FIELD_NUMBER: _builtins.int
     recorded: _builtins.bool
     @_builtins.property
     def execution(self) -> Global___Execution: ...
+    @_builtins.property
+    def token(self) -> Global___CallbackToken:
+        """Set when a caller waits for this execution: its token as it stands once the end is
+        recorded, so the caller attempt that took it over last is the one told.
+        """
+
     def __init__(
         self,
         *,
         execution: Global___Execution | None = ...,
         recorded: _builtins.bool = ...,
+        token: Global___CallbackToken | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["execution", b"execution"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["execution", b"execution", "token", b"token"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["execution", b"execution", "recorded", b"recorded"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["execution", b"execution", "recorded", b"recorded", "token", b"token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
