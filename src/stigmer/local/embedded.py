@@ -242,6 +242,11 @@ class EmbeddedTemporal:
             # A user's CLI profile or TEMPORAL_* variables must not reshape this server.
             "--disable-config-file",
             "--disable-config-env",
+            # One partition per task queue: with the default four, a backlog left in a
+            # partition that no poll happens to reach waits there for many minutes (seen
+            # with 10,000 calls started at once and one engine worker).
+            *("--dynamic-config-value", "matching.numTaskqueueReadPartitions=1"),
+            *("--dynamic-config-value", "matching.numTaskqueueWritePartitions=1"),
         ]
         if self.ui_port:
             args += ["--ui-port", str(self.ui_port)]
