@@ -239,9 +239,10 @@ def _usage(usage: pb.Usage | None) -> dict[str, int] | None:
 
 async def _heartbeat() -> None:
     """Beat several times per heartbeat timeout (the run's, set by the deployment); the SDK
-    sends at most one beat per 80 % of it to Temporal."""
+    sends at most one beat per 80 % of it to Temporal. The first beat waits its turn too:
+    an agent that answers sooner costs Temporal no heartbeat at all."""
     timeout = activity.info().heartbeat_timeout or timedelta(seconds=10)
     every = timeout.total_seconds() / HEARTBEATS_PER_TIMEOUT
     while True:
-        activity.heartbeat()
         await asyncio.sleep(every)
+        activity.heartbeat()

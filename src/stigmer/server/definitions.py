@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections import OrderedDict
 from typing import Any
 
 import grpc
@@ -27,9 +30,28 @@ def kind_name(kind: pb.DefinitionKind.ValueType, field: str = "kind") -> str:
     return pb.DefinitionKind.Name(kind)
 
 
+DOCUMENTS_KEPT = 256
+"""Documents whose validation is remembered (by a digest of their canonical JSON)."""
+_validated: OrderedDict[str, list[tuple[str, str]]] = OrderedDict()
+
+
 def workflow_problems(document: dict[str, Any]) -> list[tuple[str, str]]:
-    """DSL validation problems as (JSON pointer, message)."""
-    return [(error.path, error.message) for error in validate_data(document)]
+    """DSL validation problems as (JSON pointer, message).
+
+    A document seen lately is not validated again: the same inline workflow run again and
+    again (each run carries it) would otherwise pay the schema check every time.
+    """
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    found = _validated.get(digest)
+    if found is None:
+        found = [(error.path, error.message) for error in validate_data(document)]
+        _validated[digest] = found
+        while len(_validated) > DOCUMENTS_KEPT:
+            _validated.popitem(last=False)
+    else:
+        _validated.move_to_end(digest)
+    return list(found)
 
 
 async def document_of(store: Store, execution: pb.Execution) -> dict[str, Any]:

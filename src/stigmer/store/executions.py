@@ -22,6 +22,7 @@ from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.contract.phases import OPEN_NAMES, TERMINAL, TERMINAL_NAMES
 from stigmer.store import notify, results, tokens
 from stigmer.store.database import MAX_WRITE_ATTEMPTS, Conflict, Database, NotFound, now, utc
+from stigmer.store.decoded import Decoded
 from stigmer.store.results import StoredResult
 from stigmer.store.tables import ExecutionRow
 from stigmer.store.tokens import StoredToken
@@ -30,6 +31,8 @@ from stigmer.store.tokens import StoredToken
 class Executions:
     def __init__(self, database: Database) -> None:
         self.db = database
+        self.specs = Decoded()
+        self.statuses = Decoded()
 
     async def create(
         self, execution: pb.Execution, token: StoredToken | None
@@ -61,7 +64,7 @@ class Executions:
                 await session.flush()
                 if token is not None:
                     await tokens.keep(session, row.id, token)
-            return _execution(row), True
+            return self._execution(row), True
         except IntegrityError:
             if key is None:
                 raise
@@ -77,7 +80,7 @@ class Executions:
             )
             if row is None:
                 raise NotFound(f"no execution with idempotency key {key!r}")
-            return _execution(row)
+            return self._execution(row)
 
     async def _rotate(
         self, execution_id: str, token: StoredToken, callback: pb.CallbackState
@@ -92,15 +95,15 @@ class Executions:
                     stored_attempt is not None and stored_attempt >= token.attempt
                 ):
                     # Finished: the new attempt takes the result at once, nothing waits.
-                    return _execution(row)
+                    return self._execution(row)
                 status = pb.ExecutionStatus()
-                json_format.ParseDict(row.status, status)
+                self.statuses.merge((row.id, row.revision), row.status, status)
                 status.callback.CopyFrom(callback)
                 if not await _swap(session, row, status):
                     continue
                 await tokens.keep(session, execution_id, token)
                 await notify.announce(session, execution_id)
-                return _swapped(row, status)
+                return self._swapped(row, status)
         raise Conflict(f"execution {execution_id!r} kept changing; gave up rotating its token")
 
     async def get(self, execution_id: str) -> pb.Execution:
@@ -108,7 +111,7 @@ class Executions:
             row = await session.get(ExecutionRow, execution_id)
             if row is None:
                 raise NotFound(f"execution {execution_id!r} not found")
-            return _execution(row)
+            return self._execution(row)
 
     async def find(
         self,
@@ -148,7 +151,7 @@ class Executions:
         async with self.db.sessions() as session:
             rows = (await session.scalars(query)).all()
             cursor = f"{utc(rows[-1].created_at).isoformat()}|{rows[-1].id}" if rows else ""
-            return [_execution(row) for row in rows], cursor
+            return [self._execution(row) for row in rows], cursor
 
     async def update(
         self,
@@ -178,19 +181,33 @@ class Executions:
                         f"not {expected_revision}"
                     )
                 status = pb.ExecutionStatus()
-                json_format.ParseDict(row.status, status)
+                self.statuses.merge((row.id, row.revision), row.status, status)
                 was_open = status.phase not in TERMINAL
                 before = status.SerializeToString(deterministic=True)
                 change(status)
                 if status.SerializeToString(deterministic=True) == before:
-                    return _execution(row)  # nothing changed: no write, no new revision
+                    return self._execution(row)  # nothing changed: no write, no new revision
                 if await _swap(session, row, status):
                     if result is not None and was_open and status.result_ref:
                         await results.keep(session, execution_id, result)
                     await notify.announce(session, execution_id)
-                    return _swapped(row, status)
+                    return self._swapped(row, status)
             await asyncio.sleep(0)
         raise Conflict(f"execution {execution_id!r} kept changing; gave up after retries")
+
+    def _execution(self, row: ExecutionRow) -> pb.Execution:
+        execution = pb.Execution(id=row.id, revision=row.revision)
+        self.specs.merge(row.id, row.spec, execution.spec)
+        self.statuses.merge((row.id, row.revision), row.status, execution.status)
+        return execution
+
+    def _swapped(self, row: ExecutionRow, status: pb.ExecutionStatus) -> pb.Execution:
+        """The execution just written by `_swap`, without reading it back."""
+        revision = row.revision + 1
+        self.statuses.keep((row.id, revision), status)
+        execution = pb.Execution(id=row.id, revision=revision, status=status)
+        self.specs.merge(row.id, row.spec, execution.spec)
+        return execution
 
     # ------------------------------------------------------- observability
 
@@ -229,7 +246,7 @@ class Executions:
             .limit(limit)
         )
         async with self.db.sessions() as session:
-            return [_execution(row) for row in (await session.scalars(query)).all()]
+            return [self._execution(row) for row in (await session.scalars(query)).all()]
 
     async def unreconciled(self, quiet_since: datetime, limit: int) -> list[pb.Execution]:
         """Executions unchanged since `quiet_since` that are still open, or ended with their
@@ -247,7 +264,7 @@ class Executions:
             .limit(limit)
         )
         async with self.db.sessions() as session:
-            return [_execution(row) for row in (await session.scalars(query)).all()]
+            return [self._execution(row) for row in (await session.scalars(query)).all()]
 
     async def unsettled_callbacks(
         self, outcomes: Sequence[str], changed_after: datetime, limit: int
@@ -266,7 +283,7 @@ class Executions:
             .limit(limit)
         )
         async with self.db.sessions() as session:
-            return [_execution(row) for row in (await session.scalars(query)).all()]
+            return [self._execution(row) for row in (await session.scalars(query)).all()]
 
 
 def target_of(spec: pb.ExecutionSpec) -> str:
@@ -296,17 +313,3 @@ async def _swap(session: AsyncSession, row: ExecutionRow, status: pb.ExecutionSt
 def _to_json(message: Any) -> dict[str, Any]:
     result: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
     return result
-
-
-def _swapped(row: ExecutionRow, status: pb.ExecutionStatus) -> pb.Execution:
-    """The execution just written by `_swap`, without reading it back."""
-    execution = pb.Execution(id=row.id, revision=row.revision + 1, status=status)
-    json_format.ParseDict(row.spec, execution.spec)
-    return execution
-
-
-def _execution(row: ExecutionRow) -> pb.Execution:
-    execution = pb.Execution(id=row.id, revision=row.revision)
-    json_format.ParseDict(row.spec, execution.spec)
-    json_format.ParseDict(row.status, execution.status)
-    return execution
