@@ -42,7 +42,7 @@ from stigmer.engine.progress import Reporter, TaskEvent
 from stigmer.engine.tasktype import Called, Redirect, TaskScope, TaskType, describe, task_kind
 
 RUNTIME_NAME = "stigmer"
-PACE_TASKS = 2000
+PACE_TASKS = 5000
 """Tasks after which a run that has not waited offers its progress, which also ends its
 workflow activation before Temporal's deadlock detector (2 s) would."""
 PACE_BYTES = 2 * 1024 * 1024
@@ -58,6 +58,20 @@ def _runtime_version() -> str:
 
 
 _RUNTIME = {"name": RUNTIME_NAME, "version": _runtime_version(), "metadata": {}}
+
+
+@dataclasses.dataclass(frozen=True)
+class _TaskPlan:
+    task: dict[str, Any]
+    """Held so that the task's identity stays its own while the plan is kept."""
+    kind: str
+    type: TaskType[Any]
+    model: BaseModel
+    then: str
+    plain_input: bool
+    """No `input` (schema or `from`): the task takes its raw input as it is."""
+    plain_output: bool
+    """No `output` nor `export`: its output is its raw output and `$context` stays."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,10 +98,11 @@ def _wall_clock() -> float:
 def _clock_here() -> Callable[[], float]:
     """Seconds since the epoch: the workflow clock under Temporal, the wall clock elsewhere.
 
-    Chosen once per run: asking whether the code runs in a workflow costs as much as
-    reading the clock, and a loop reads it for every task.
+    Chosen once per run, and read from the workflow's event loop, which keeps the
+    workflow clock: `workflow.time()` reads the same value but looks the running workflow
+    up first, which a loop that reads the clock for every task pays dearly for.
     """
-    return workflow.time if workflow.in_workflow() else _wall_clock
+    return asyncio.get_running_loop().time if workflow.in_workflow() else _wall_clock
 
 
 @functools.lru_cache(maxsize=16)
@@ -161,9 +176,8 @@ class _Run:
         self.lists: dict[tuple[int, str], _ListPlan] = {}
         """Each task list's names and pointers, by the identity of the list in the document
         and where it runs."""
-        self.typed: dict[int, tuple[str, TaskType[Any], BaseModel]] = {}
-        """Each task's kind, type and parsed model, by the identity of its object in the
-        document."""
+        self.typed: dict[int, _TaskPlan] = {}
+        """Each task's plan, by the identity of its object in the document."""
 
     async def run(self, raw_input: Any) -> Any:
         raw_input = {} if raw_input is None else raw_input
@@ -316,8 +330,9 @@ class _Run:
             raise _Ended(output)
         return output
 
-    def _typed(self, task: dict[str, Any], pointer: str) -> tuple[str, TaskType[Any], BaseModel]:
-        """The task's kind, its type and the task parsed into its model, once per run."""
+    def _typed(self, task: dict[str, Any], pointer: str) -> _TaskPlan:
+        """The task's kind, its type, the task parsed into its model and its data flow,
+        once per run."""
         found = self.typed.get(id(task))
         if found is not None:
             return found
@@ -333,7 +348,15 @@ class _Run:
                 )
             )
         try:
-            found = kind, task_type, task_type.parse(task)
+            found = _TaskPlan(
+                task,
+                kind,
+                task_type,
+                task_type.parse(task),
+                str(task.get("then", "continue")),
+                plain_input=not task.get("input"),
+                plain_output=not task.get("output") and not task.get("export"),
+            )
         except ValidationError as exc:
             first = exc.errors()[0]
             where = "/".join(str(part) for part in first["loc"])
@@ -423,7 +446,8 @@ class _Run:
         variables: Mapping[str, Any],
     ) -> tuple[Any, str]:
         """Run one task with its data flow; returns its transformed output and directive."""
-        kind, task_type, typed = self._typed(task, pointer)
+        plan = self._typed(task, pointer)
+        kind, task_type, typed = plan.kind, plan.type, plan.model
         descriptor: dict[str, Any] = {
             "name": name,
             "reference": pointer,
@@ -451,7 +475,9 @@ class _Run:
             if "if" in task and not evaluator.truthy(task["if"], raw_input, args, instance=pointer):
                 self._report(TaskEvent(pointer, name, "skipped", at=started))
                 return raw_input, "continue"
-            value = self._task_input(task, raw_input, args, pointer)
+            value = (
+                raw_input if plan.plain_input else self._task_input(task, raw_input, args, pointer)
+            )
         args.update(input=value, authorization=None)
         scope = TaskScope(
             pointer=pointer,
@@ -494,7 +520,7 @@ class _Run:
             raise
         finally:
             self.tracker.leave(frame)
-        directive = str(task.get("then", "continue"))
+        directive = plan.then
         called = ""
         # By type, not isinstance, which the workflow sandbox makes slow.
         if type(raw_output) is Redirect:
@@ -507,6 +533,8 @@ class _Run:
             )
         )
         descriptor["output"] = raw_output
+        if plan.plain_output:
+            return raw_output, directive
         return self.shape_output(task, raw_output, args, pointer), directive
 
     def _task_input(
