@@ -4,9 +4,15 @@ collector, the reconciler, the leader election, the change listener, the metrics
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine
 from typing import Any
+
+import structlog
+
+log = structlog.get_logger("stigmer")
+
+STOP_TRIES = 30
+"""Cancels sent to a loop that will not end, a second apart, before it is left behind."""
 
 
 class Background:
@@ -18,9 +24,20 @@ class Background:
         self._task = asyncio.create_task(work, name=self.name)
 
     async def stop(self) -> None:
-        """Cancel it and wait until it has ended; nothing to do if it never started."""
+        """Cancel it and wait until it has ended; nothing to do if it never started.
+
+        A cancel can be lost on its way: Python 3.11's `asyncio.wait_for` drops one that
+        arrives just as the call it waits for fails, and the loop, taking the failure for
+        an ordinary one, goes on. So the cancel is sent again until the loop ends.
+        """
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        for _ in range(STOP_TRIES):
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            done, _ = await asyncio.wait({task}, timeout=1.0)
+            if done:
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("background loop failed", loop=self.name, error=task.exception())
+                return
+        log.error("background loop would not stop; left behind", loop=self.name)

@@ -116,6 +116,10 @@ def build_worker(
     )
 
 
+SHUTDOWN_GRACE = 30.0
+"""Seconds a stopping worker is given to finish its activities and end its polls."""
+
+
 class Workers:
     """A platform component running the workers of the given queues in this process."""
 
@@ -148,9 +152,21 @@ class Workers:
         log.info("workers polling", queues=self.names)
 
     async def stop(self) -> None:
-        await asyncio.gather(
+        """Shut the workers down, waiting for their activities at most `SHUTDOWN_GRACE`:
+        a poll the SDK never sees end (a shutdown race in Temporal's worker core) must
+        not hold the process forever; the calls of a worker stopped anyway are retried
+        by Temporal elsewhere."""
+        stopping = asyncio.gather(
             *(worker.shutdown() for worker in self.workers), return_exceptions=True
         )
+        try:
+            await asyncio.wait_for(stopping, SHUTDOWN_GRACE)
+        except TimeoutError:
+            log.warning(
+                "workers did not shut down in time; stopping them anyway",
+                queues=self.names,
+                seconds=SHUTDOWN_GRACE,
+            )
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)

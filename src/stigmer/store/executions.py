@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from google.protobuf import json_format
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -108,10 +108,7 @@ class Executions:
 
     async def get(self, execution_id: str) -> pb.Execution:
         async with self.db.sessions() as session:
-            row = await session.get(ExecutionRow, execution_id)
-            if row is None:
-                raise NotFound(f"execution {execution_id!r} not found")
-            return self._execution(row)
+            return self._execution(await _row(session, execution_id))
 
     async def find(
         self,
@@ -172,9 +169,7 @@ class Executions:
         """
         for _ in range(MAX_WRITE_ATTEMPTS):
             async with self.db.writing() as session:
-                row = await session.get(ExecutionRow, execution_id)
-                if row is None:
-                    raise NotFound(f"execution {execution_id!r} not found")
+                row = await _row(session, execution_id)
                 if expected_revision and row.revision != expected_revision:
                     raise Conflict(
                         f"execution {execution_id!r} is at revision {row.revision}, "
@@ -195,13 +190,13 @@ class Executions:
             await asyncio.sleep(0)
         raise Conflict(f"execution {execution_id!r} kept changing; gave up after retries")
 
-    def _execution(self, row: ExecutionRow) -> pb.Execution:
+    def _execution(self, row: StoredRow) -> pb.Execution:
         execution = pb.Execution(id=row.id, revision=row.revision)
         self.specs.merge(row.id, row.spec, execution.spec)
         self.statuses.merge((row.id, row.revision), row.status, execution.status)
         return execution
 
-    def _swapped(self, row: ExecutionRow, status: pb.ExecutionStatus) -> pb.Execution:
+    def _swapped(self, row: StoredRow, status: pb.ExecutionStatus) -> pb.Execution:
         """The execution just written by `_swap`, without reading it back."""
         revision = row.revision + 1
         self.statuses.keep((row.id, revision), status)
@@ -292,21 +287,53 @@ def target_of(spec: pb.ExecutionSpec) -> str:
     return spec.workflow.workflow
 
 
-async def _swap(session: AsyncSession, row: ExecutionRow, status: pb.ExecutionStatus) -> bool:
+class StoredRow(Protocol):
+    """What an execution's row holds, as the ORM or a plain select gives it."""
+
+    id: str
+    revision: int
+    spec: dict[str, Any]
+    status: dict[str, Any]
+
+
+_TABLE = cast(Table, ExecutionRow.__table__)
+_BY_ID = select(_TABLE.c.id, _TABLE.c.revision, _TABLE.c.spec, _TABLE.c.status).where(
+    _TABLE.c.id == bindparam("id")
+)
+"""The hot reads and writes are plain SQL statements, without the ORM's identity loading,
+which cost more than the query itself."""
+_SWAP = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.revision == bindparam("was"))
+    .values(
+        status=bindparam("status"),
+        phase=bindparam("phase"),
+        revision=bindparam("revision"),
+        updated_at=bindparam("stamp"),
+    )
+)
+
+
+async def _row(session: AsyncSession, execution_id: str) -> StoredRow:
+    row = (await session.execute(_BY_ID, {"id": execution_id})).one_or_none()
+    if row is None:
+        raise NotFound(f"execution {execution_id!r} not found")
+    return cast(StoredRow, row)
+
+
+async def _swap(session: AsyncSession, row: StoredRow, status: pb.ExecutionStatus) -> bool:
     """Compare-and-set on the revision; False when another writer got in first."""
     stamp = now()
     status.updated_at.FromDatetime(stamp)
-    result = await session.execute(
-        update(ExecutionRow)
-        .where(ExecutionRow.id == row.id, ExecutionRow.revision == row.revision)
-        .values(
-            status=_to_json(status),
-            phase=pb.Phase.Name(status.phase),
-            revision=row.revision + 1,
-            updated_at=stamp,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    values = {
+        "row_id": row.id,
+        "was": row.revision,
+        "status": _to_json(status),
+        "phase": pb.Phase.Name(status.phase),
+        "revision": row.revision + 1,
+        "stamp": stamp,
+    }
+    result = await session.execute(_SWAP, values)
     return bool(cast(CursorResult[Any], result).rowcount == 1)
 
 
