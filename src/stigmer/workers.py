@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 from temporalio.client import Client as TemporalClient
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
-from temporalio.worker import PollerBehaviorAutoscaling, Worker, WorkerDeploymentConfig
+from temporalio.worker import Worker, WorkerDeploymentConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from stigmer.agents.runner import RunnerActivities
@@ -67,15 +67,6 @@ def deployment(settings: Settings) -> WorkerDeploymentConfig | None:
     )
 
 
-POLLERS: dict[str, Any] = {
-    "workflow_task_poller_behavior": PollerBehaviorAutoscaling(),
-    "activity_task_poller_behavior": PollerBehaviorAutoscaling(),
-}
-"""Pollers that follow the backlog Temporal reports: a fixed five give a worker one poll
-at a time on its queue's normal (not sticky) side, so a burst of new runs started at one
-per poll round trip."""
-
-
 def build_worker(
     queue: str, temporal: TemporalClient, api: WorkerClient, settings: Settings
 ) -> Worker:
@@ -105,7 +96,6 @@ def build_worker(
             max_concurrent_activities=settings.engine_max_activities,
             workflow_runner=sandbox(),
             deployment_config=versioned,
-            **POLLERS,
         )
     if queue == "agents":
         return Worker(
@@ -115,7 +105,6 @@ def build_worker(
             activities=[*lifecycle, system.heartbeat_caller],
             workflow_runner=sandbox(),
             deployment_config=versioned,
-            **POLLERS,
         )
     runner = RunnerActivities(api, settings.result_size_budget, SecretStore(settings.data_dir))
     return Worker(
@@ -124,7 +113,6 @@ def build_worker(
         activities=[runner.run_agent],
         max_concurrent_activities=settings.runner_max_activities,
         deployment_config=versioned,
-        activity_task_poller_behavior=PollerBehaviorAutoscaling(),
     )
 
 
