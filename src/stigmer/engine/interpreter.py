@@ -21,14 +21,15 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from temporalio import workflow
 
 from stigmer.contract.problems import CONFIGURATION, Fault, Problem
 from stigmer.engine import expressions as ex
-from stigmer.engine import registry, schemas, timeouts
+from stigmer.engine import schemas, timeouts
 from stigmer.engine.events import Inbox
 from stigmer.engine.expressions import Evaluator
+from stigmer.engine.plans import Plans
 from stigmer.engine.pointers import json_pointer
 from stigmer.engine.position import (
     RESUMABLE_KINDS,
@@ -39,7 +40,7 @@ from stigmer.engine.position import (
     Tracker,
 )
 from stigmer.engine.progress import Reporter, TaskEvent
-from stigmer.engine.tasktype import Called, Redirect, TaskScope, TaskType, describe, task_kind
+from stigmer.engine.tasktype import Called, Redirect, TaskScope, TaskType
 
 RUNTIME_NAME = "stigmer"
 PACE_TASKS = 5000
@@ -58,29 +59,6 @@ def _runtime_version() -> str:
 
 
 _RUNTIME = {"name": RUNTIME_NAME, "version": _runtime_version(), "metadata": {}}
-
-
-@dataclasses.dataclass(frozen=True)
-class _TaskPlan:
-    task: dict[str, Any]
-    """Held so that the task's identity stays its own while the plan is kept."""
-    kind: str
-    type: TaskType[Any]
-    model: BaseModel
-    then: str
-    plain_input: bool
-    """No `input` (schema or `from`): the task takes its raw input as it is."""
-    plain_output: bool
-    """No `output` nor `export`: its output is its raw output and `$context` stays."""
-
-
-@dataclasses.dataclass(frozen=True)
-class _ListPlan:
-    tasks: list[Any]
-    """Held so that the list's identity stays its own while the plan is kept."""
-    items: list[tuple[str, Any]]
-    pointers: list[str]
-    names: dict[str, int]
 
 
 class _Ended(Exception):
@@ -173,11 +151,7 @@ class _Run:
         """Tasks started since the run last offered its progress."""
         self.read_at = 0
         """What the evaluator had read then."""
-        self.lists: dict[tuple[int, str], _ListPlan] = {}
-        """Each task list's names and pointers, by the identity of the list in the document
-        and where it runs."""
-        self.typed: dict[int, _TaskPlan] = {}
-        """Each task's plan, by the identity of its object in the document."""
+        self.plans = Plans()
 
     async def run(self, raw_input: Any) -> Any:
         raw_input = {} if raw_input is None else raw_input
@@ -244,7 +218,7 @@ class _Run:
         self, tasks: list[Any], value: Any, pointer: str, variables: Mapping[str, Any]
     ) -> tuple[Any, bool]:
         """The list's output, and whether a task left it with `then: exit`."""
-        plan = self._plan(tasks, pointer)
+        plan = self.plans.of_list(tasks, pointer)
         tracker = self.tracker
         frame = (tracker.resumed("list", pointer) if tracker.resume else None) or Frame(
             "list", pointer, 0, value
@@ -270,23 +244,6 @@ class _Run:
             return value, False
         finally:
             tracker.leave(frame)
-
-    def _plan(self, tasks: list[Any], pointer: str) -> _ListPlan:
-        """The list's tasks, their pointers and indexes by name: once per list and run."""
-        key = (id(tasks), pointer)
-        found = self.lists.get(key)
-        if found is None:
-            items = [next(iter(item.items())) for item in tasks]
-            found = self.lists[key] = _ListPlan(
-                tasks,
-                items,
-                [
-                    f"{pointer}/{index}{json_pointer([name])}"
-                    for index, (name, _) in enumerate(items)
-                ],
-                {name: index for index, (name, _) in enumerate(items)},
-            )
-        return found
 
     def _continue_as_new(self) -> None:
         """Between two tasks, when continuing is due: hand the run over to a new one, if
@@ -329,46 +286,6 @@ class _Run:
         if directive == "end":
             raise _Ended(output)
         return output
-
-    def _typed(self, task: dict[str, Any], pointer: str) -> _TaskPlan:
-        """The task's kind, its type, the task parsed into its model and its data flow,
-        once per run."""
-        found = self.typed.get(id(task))
-        if found is not None:
-            return found
-        kind = task_kind(task)
-        task_type = registry.find(task)
-        if kind is None or task_type is None:
-            raise Fault(
-                Problem.of(
-                    CONFIGURATION,
-                    f"task type {describe(kind, task) if kind else 'unknown'} is not "
-                    "supported by this engine yet",
-                    instance=pointer,
-                )
-            )
-        try:
-            found = _TaskPlan(
-                task,
-                kind,
-                task_type,
-                task_type.parse(task),
-                str(task.get("then", "continue")),
-                plain_input=not task.get("input"),
-                plain_output=not task.get("output") and not task.get("export"),
-            )
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = "/".join(str(part) for part in first["loc"])
-            raise Fault(
-                Problem.of(
-                    CONFIGURATION,
-                    f"the task does not fit {task_type.name}: {where}: {first['msg']}",
-                    instance=pointer,
-                )
-            ) from None
-        self.typed[id(task)] = found
-        return found
 
     async def _extended(
         self,
@@ -446,7 +363,7 @@ class _Run:
         variables: Mapping[str, Any],
     ) -> tuple[Any, str]:
         """Run one task with its data flow; returns its transformed output and directive."""
-        plan = self._typed(task, pointer)
+        plan = self.plans.of_task(task, pointer)
         kind, task_type, typed = plan.kind, plan.type, plan.model
         descriptor: dict[str, Any] = {
             "name": name,
