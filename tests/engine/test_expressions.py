@@ -146,3 +146,11 @@ def test_a_trailing_comment_ends_at_its_line() -> None:
     assert ev.field("${ .a + 1 # one more }", {"a": 1}, {}, instance="/x") == 2
     assert ev.field(".a # the answer", {"a": 42}, {}, instance="/x") == 42
     assert ex.compile_error(".a # the answer", ex.TASK_OUTPUT) is None
+
+
+def test_data_the_fast_encoder_refuses_still_reaches_jq() -> None:
+    # Integers beyond 64 bits go through the standard library's encoder instead.
+    data = {"n": 2**70, "m": {1: "one"}}
+    assert evaluator().run(".n > 2000000000000000000000", data, {}, instance="/x") is False
+    assert evaluator().run(".n > 1000000000000000000000", data, {}, instance="/x") is True
+    assert evaluator().run('.m["1"]', data, {}, instance="/x") == "one"

@@ -291,7 +291,7 @@ class Evaluator:
 
 def _encoded(payload: list[Any]) -> str:
     """The JSON text jq reads: orjson's, or the standard library's for what orjson refuses
-    (integers beyond 64 bits, strings that are not valid UTF-8)."""
+    (integers beyond 64 bits)."""
     try:
         return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:
