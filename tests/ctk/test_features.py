@@ -24,9 +24,8 @@ from temporalio.testing import WorkflowEnvironment
 from stigmer.contract.inputs import WorkflowRunInput
 from stigmer.contract.problems import from_application_error
 from stigmer.engine.loader import load_text
-from stigmer.engine.progress import TaskEvent
 from stigmer.engine.validation import parse_workflow
-from tests.support.ctk_run import CTK_RUN, EVENTS
+from tests.support.ctk_run import CTK_RUN, EVENTS, TaskEvent
 from tests.support.spec import spec_path
 
 FEATURES = spec_path("ctk", "features")

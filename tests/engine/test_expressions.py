@@ -73,6 +73,11 @@ def test_nondeterministic_builtins_are_pinned() -> None:
     assert ev.run("now", None, {}, instance="/x") == 1_700_000_000.5
     assert ev.run("[env, $ENV]", None, {}, instance="/x") == [{}, {}]
     assert ev.run("0 | localtime | mktime", None, {}, instance="/x") == 0
+    # Each alone, as the bindings are made only for the text that names them.
+    assert ev.run("$ENV.HOME", None, {}, instance="/x") is None
+    assert ev.run("env.HOME", None, {}, instance="/x") is None
+    assert ev.run("now | floor", None, {}, instance="/x") == 1_700_000_000
+    assert ev.run(".known", {"known": 1}, {}, instance="/x") == 1
 
 
 @pytest.mark.parametrize("text", [".a +", ".a.b"])

@@ -10,6 +10,8 @@ module of its own: the workflow sandbox re-imports the module a workflow is defi
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
 
 from temporalio import activity, workflow
 
@@ -19,11 +21,24 @@ from stigmer.engine.progress import (
     RECORD_PROGRESS_ACTIVITY,
     ProgressBatch,
     ProgressBuffer,
-    TaskEvent,
 )
 from stigmer.engine.workflow import run_with_progress
 
 CTK_RUN = "stigmer-test/ctk-run"
+
+
+@dataclass
+class TaskEvent:
+    """A task's start or end, as the run's progress batches told it."""
+
+    path: str
+    name: str
+    status: str
+    """running, completed, faulted, cancelled or skipped."""
+    input: Any = None
+    output: Any = None
+    error: dict[str, Any] = field(default_factory=dict)
+
 
 EVENTS: defaultdict[str, list[TaskEvent]] = defaultdict(list)
 """Task events per execution id, in the order the workflow reported them."""

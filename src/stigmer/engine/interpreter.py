@@ -39,7 +39,7 @@ from stigmer.engine.position import (
     Position,
     Tracker,
 )
-from stigmer.engine.progress import Reporter, TaskEvent
+from stigmer.engine.progress import Reporter
 from stigmer.engine.tasktype import Called, Redirect, TaskScope, TaskType
 
 RUNTIME_NAME = "stigmer"
@@ -84,8 +84,10 @@ def _clock_here() -> Callable[[], float]:
 
 
 @functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=4)
 def _date_time(seconds: float) -> dict[str, Any]:
-    """The spec's DateTime descriptor."""
+    """The spec's DateTime descriptor; never changed once made. The workflow clock stands
+    still within an activation, so a loop's tasks share one."""
     moment = datetime.fromtimestamp(seconds, UTC)
     return {
         "iso8601": moment.isoformat().replace("+00:00", "Z"),
@@ -350,10 +352,6 @@ class _Run:
                 found.append((f"/use/extensions/{index}{json_pointer([name])}", extension))
         return found
 
-    def _report(self, event: TaskEvent) -> None:
-        if self.report is not None:
-            self.report.report(event)
-
     async def run_task(
         self,
         name: str,
@@ -390,7 +388,8 @@ class _Run:
             value = resumed.value  # a continued run is back inside the task
         else:
             if "if" in task and not evaluator.truthy(task["if"], raw_input, args, instance=pointer):
-                self._report(TaskEvent(pointer, name, "skipped", at=started))
+                if self.report is not None:
+                    self.report.ended(pointer, name, "skipped", started)
                 return raw_input, "continue"
             value = (
                 raw_input if plan.plain_input else self._task_input(task, raw_input, args, pointer)
@@ -416,8 +415,9 @@ class _Run:
         )
         resumable = kind in RESUMABLE_KINDS and limit is None
         frame = self.tracker.enter(Frame("task", pointer, value=value, resumable=resumable))
-        if resumed is None:
-            self._report(TaskEvent(pointer, name, "running", input=value, at=started))
+        report = self.report
+        if resumed is None and report is not None:
+            report.started(pointer, name, value, started)
         try:
             work = (
                 self._extended(kind, task_type, typed, value, scope, frame)
@@ -429,11 +429,12 @@ class _Run:
                 work = timeouts.within(work, limit, error)
             raw_output = await work
         except Fault as fault:
-            problem = fault.problem.to_dict()
-            self._report(TaskEvent(pointer, name, "faulted", error=problem, at=self.clock()))
+            if report is not None:
+                report.ended(pointer, name, "faulted", self.clock(), error=fault.problem.to_dict())
             raise
         except asyncio.CancelledError:
-            self._report(TaskEvent(pointer, name, "cancelled", at=self.clock()))
+            if report is not None:
+                report.ended(pointer, name, "cancelled", self.clock())
             raise
         finally:
             self.tracker.leave(frame)
@@ -444,11 +445,10 @@ class _Run:
             raw_output, directive = raw_output.output, raw_output.then
         if type(raw_output) is Called:
             raw_output, called = raw_output.output, raw_output.execution_id
-        self._report(
-            TaskEvent(
-                pointer, name, "completed", output=raw_output, execution_id=called, at=self.clock()
+        if report is not None:
+            report.ended(
+                pointer, name, "completed", self.clock(), output=raw_output, execution_id=called
             )
-        )
         descriptor["output"] = raw_output
         if plan.plain_output:
             return raw_output, directive

@@ -50,20 +50,6 @@ WRITERS_KEPT = 10_000
 
 
 @dataclass
-class TaskEvent:
-    path: str
-    name: str
-    status: str
-    """running, completed, faulted, cancelled or skipped."""
-    input: Any = None
-    output: Any = None
-    error: dict[str, Any] = field(default_factory=dict)
-    execution_id: str = ""
-    at: float = 0.0
-    """Workflow time of the change when the reporter has it at hand; 0: now."""
-
-
-@dataclass
 class TaskState:
     """One task's last state in the run, as a batch carries it."""
 
@@ -103,8 +89,21 @@ class Unsent:
 class Reporter(Protocol):
     """Where the interpreter reports progress."""
 
-    def report(self, event: TaskEvent) -> None:
-        """A task started or ended."""
+    def started(self, path: str, name: str, input: Any, at: float) -> None:
+        """A task started at workflow time `at`, on `input`."""
+
+    def ended(
+        self,
+        path: str,
+        name: str,
+        status: str,
+        at: float,
+        *,
+        output: Any = None,
+        error: dict[str, Any] | None = None,
+        execution_id: str = "",
+    ) -> None:
+        """A task ended (`status`: completed, faulted, cancelled or skipped) at `at`."""
 
     def iterating(self, path: str, iteration: int, iterations: int) -> None:
         """A `for` task moved to its `iteration`-th item (from 1) of `iterations`."""
@@ -126,21 +125,30 @@ class ProgressBuffer:
         """Workflow time of the last batch written or failed."""
         self.dropped = 0
 
-    def report(self, event: TaskEvent) -> None:
-        state = self._state(event.path, event.name)
-        now = event.at or workflow.time()
-        if event.status == "running":
-            self.runs[event.path] = self.runs.get(event.path, 0) + 1
-            state.status, state.input, state.started_at = "running", event.input, now
-            state.output, state.error, state.finished_at = None, {}, 0.0
-            state.execution_id = ""
-        else:
-            state.status, state.finished_at = event.status, now
-            state.output = event.output
-            state.error = event.error
-            state.execution_id = event.execution_id or state.execution_id
-            state.iteration = state.iterations = 0
-        state.runs = self.runs.get(event.path, 0)
+    def started(self, path: str, name: str, input: Any, at: float) -> None:
+        state = self._state(path, name)
+        runs = self.runs[path] = self.runs.get(path, 0) + 1
+        state.status, state.input, state.started_at, state.runs = "running", input, at, runs
+        state.output, state.error, state.finished_at = None, {}, 0.0
+        state.execution_id = ""
+
+    def ended(
+        self,
+        path: str,
+        name: str,
+        status: str,
+        at: float,
+        *,
+        output: Any = None,
+        error: dict[str, Any] | None = None,
+        execution_id: str = "",
+    ) -> None:
+        state = self._state(path, name)
+        state.status, state.finished_at, state.output = status, at, output
+        state.error = error or {}
+        state.execution_id = execution_id or state.execution_id
+        state.iteration = state.iterations = 0
+        state.runs = self.runs.get(path, 0)
 
     async def offer(self) -> None:
         await workflow.wait_condition(lambda: not self.sending)

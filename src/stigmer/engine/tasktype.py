@@ -121,9 +121,10 @@ class Called:
     execution_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TaskScope:
-    """What a task's own module needs to run it."""
+    """What a task's own module needs to run it; read, never changed. Not a frozen
+    dataclass: one is made per task, and freezing triples what that costs."""
 
     pointer: str
     """JSON pointer of the task, e.g. `/do/0/greet`; also the `instance` of its errors."""
