@@ -127,8 +127,10 @@ class BenchPlatform:
         engine_slots: int = 5,
         runner_slots: int = 500,
         runner_heartbeat: float = 10.0,
+        workflow_cache: int = 1000,
     ) -> None:
         self.workdir = workdir
+        self.workflow_cache = workflow_cache
         self.engine_slots = engine_slots
         self.runner_slots = runner_slots
         self.runner_heartbeat = runner_heartbeat
@@ -161,6 +163,7 @@ class BenchPlatform:
             **os.environ,
             "STIGMER_RUNNER_MAX_ACTIVITIES": str(self.runner_slots),
             "STIGMER_RUNNER_HEARTBEAT_SECONDS": str(self.runner_heartbeat),
+            "STIGMER_WORKFLOW_CACHE": str(self.workflow_cache),
             "STIGMER_ADDRESS": self.address,
             "STIGMER_WORKER_TOKEN": secrets.token_urlsafe(24),
         }

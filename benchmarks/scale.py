@@ -51,11 +51,16 @@ async def run(
     slots: int,
     concurrency: int,
     heartbeats: tuple[float, float | None],
+    workflow_cache: int,
     workdir: Path,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     runner_heartbeat, caller_heartbeat = heartbeats
     async with BenchPlatform(
-        workdir, engine_slots=slots, runner_slots=calls + 50, runner_heartbeat=runner_heartbeat
+        workdir,
+        engine_slots=slots,
+        runner_slots=calls + 50,
+        runner_heartbeat=runner_heartbeat,
+        workflow_cache=workflow_cache,
     ) as platform:
         client = platform.client
         memory = MemoryWatch(platform.pids())
@@ -158,9 +163,17 @@ def main() -> None:
     parser.add_argument(
         "--caller-heartbeat", type=float, default=None, help="calls' heartbeatTimeout (s)"
     )
+    parser.add_argument(
+        "--workflow-cache",
+        type=int,
+        default=None,
+        help="runs each worker keeps cached (STIGMER_WORKFLOW_CACHE); default: the calls, "
+        "as a deployment holding them all open would size it",
+    )
     args = parser.parse_args()
     if args.quick:
         args.calls, args.agent_seconds = 40, 5.0
+    workflow_cache = args.workflow_cache or max(1000, args.calls + 100)
     parameters = {
         "calls": args.calls,
         "agent_seconds": args.agent_seconds,
@@ -168,6 +181,7 @@ def main() -> None:
         "concurrency": args.concurrency,
         "runner_heartbeat_seconds": args.runner_heartbeat,
         "caller_heartbeat_seconds": args.caller_heartbeat,
+        "workflow_cache": workflow_cache,
     }
     report = Report("scale", command_line("scale"), parameters)
     with state_dir(args.workdir) as workdir:
@@ -178,6 +192,7 @@ def main() -> None:
                 args.slots,
                 args.concurrency,
                 (args.runner_heartbeat, args.caller_heartbeat),
+                workflow_cache,
                 workdir,
             )
         )

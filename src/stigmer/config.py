@@ -143,6 +143,20 @@ class Settings(BaseSettings):
         description="History events after which a workflow run continues as new (Temporal "
         "refuses one past 51,200).",
     )
+    workflow_pollers: int = Field(
+        default=10,
+        ge=2,
+        description="Workflow task polls each worker keeps open: half for new and uncached "
+        "runs, half for its cached runs (its sticky queue). A burst of new runs starts at "
+        "about one per poll round trip per poll on the first half.",
+    )
+    workflow_cache: int = Field(
+        default=1000,
+        gt=0,
+        description="Runs each worker keeps in memory between workflow tasks; one it "
+        "dropped replays its history on its next task. Size it to the runs a worker holds "
+        "open at once (docs/deploy.md, sizing).",
+    )
     runner_heartbeat_seconds: float = Field(
         default=10.0,
         gt=0,

@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 from temporalio.client import Client as TemporalClient
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
-from temporalio.worker import Worker, WorkerDeploymentConfig
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker, WorkerDeploymentConfig
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from stigmer.agents.runner import RunnerActivities
@@ -67,6 +67,17 @@ def deployment(settings: Settings) -> WorkerDeploymentConfig | None:
     )
 
 
+def workflow_polling(settings: Settings) -> dict[str, Any]:
+    """How a worker of workflows polls and caches: `workflow_pollers` split evenly
+    between new runs and cached ones (the SDK gives new runs one poll of five), and
+    `workflow_cache` runs kept."""
+    return {
+        "workflow_task_poller_behavior": PollerBehaviorSimpleMaximum(settings.workflow_pollers),
+        "nonsticky_to_sticky_poll_ratio": 0.5,
+        "max_cached_workflows": settings.workflow_cache,
+    }
+
+
 def build_worker(
     queue: str, temporal: TemporalClient, api: WorkerClient, settings: Settings
 ) -> Worker:
@@ -96,6 +107,7 @@ def build_worker(
             max_concurrent_activities=settings.engine_max_activities,
             workflow_runner=sandbox(),
             deployment_config=versioned,
+            **workflow_polling(settings),
         )
     if queue == "agents":
         return Worker(
@@ -105,6 +117,7 @@ def build_worker(
             activities=[*lifecycle, system.heartbeat_caller],
             workflow_runner=sandbox(),
             deployment_config=versioned,
+            **workflow_polling(settings),
         )
     runner = RunnerActivities(api, settings.result_size_budget, SecretStore(settings.data_dir))
     return Worker(

@@ -1,4 +1,5 @@
-"""Pending calls hold no worker slot: 200 agent calls wait at once behind 5 engine slots."""
+"""Pending calls hold no worker slot: 200 agent calls wait at once behind 5 engine slots,
+on workers that keep only 20 runs in memory, so most runs are replayed to end."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.handshake.helpers import SCRIPTED, agent_task, document, eventually, 
 
 CALLS = 200
 ENGINE_SLOTS = 5
+CACHED = 20
 
 
 @pytest.mark.timeout(420)
@@ -24,7 +26,11 @@ async def test_200_calls_pend_at_once_with_5_engine_slots(
     temporal_server: EmbeddedTemporal, tmp_path: Path
 ) -> None:
     async with running_platform(
-        temporal_server, tmp_path, engine_max_activities=ENGINE_SLOTS
+        temporal_server,
+        tmp_path,
+        engine_max_activities=ENGINE_SLOTS,
+        workflow_cache=CACHED,
+        workflow_pollers=4,
     ) as platform:
         client = platform.client
         await client.apply("agent", "scripted", SCRIPTED)
@@ -63,7 +69,9 @@ async def test_200_calls_pend_at_once_with_5_engine_slots(
         assert peak == CALLS
         release.touch()  # only now may the agents end
         # The engine worker never had more than 5 activity slots, yet all 200 wait.
-        assert platform.workers.workers[0].config().get("max_concurrent_activities") == ENGINE_SLOTS
+        engine = platform.workers.workers[0].config()
+        assert engine.get("max_concurrent_activities") == ENGINE_SLOTS
+        assert engine.get("max_cached_workflows") == CACHED
 
         finished = await asyncio.gather(*(client.wait(run_id) for run_id in runs))
         assert [run.status.phase for run in finished] == [pb.COMPLETED] * CALLS
