@@ -84,7 +84,6 @@ def _clock_here() -> Callable[[], float]:
 
 
 @functools.lru_cache(maxsize=16)
-@functools.lru_cache(maxsize=4)
 def _date_time(seconds: float) -> dict[str, Any]:
     """The spec's DateTime descriptor; never changed once made. The workflow clock stands
     still within an activation, so a loop's tasks share one."""
