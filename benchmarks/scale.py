@@ -7,8 +7,8 @@ delivered, the time until all N caller activities had gone pending, the most pen
 once, the completion throughput, each process's peak memory, and the engine's slots in
 use over time (from a counter inside the engine worker process).
 
-    python -m benchmarks.scale                 # 10,000 calls
-    python -m benchmarks.scale --calls 2000 --agent-seconds 90
+    python -m benchmarks.scale                 # 10,000 calls, agents of 1,200 s
+    python -m benchmarks.scale --calls 2000 --agent-seconds 150
 
 Every running agent heartbeats Temporal and beats its caller (docs/deploy.md, sizing);
 `--runner-heartbeat` and `--caller-heartbeat` set those timeouts, as a deployment holding
@@ -152,16 +152,16 @@ def plot(report: Report, path: Path) -> None:
 
 
 def main() -> None:
-    parser = arguments(__doc__ or "", calls=10_000, agent_seconds=600.0, slots=5)
+    parser = arguments(__doc__ or "", calls=10_000, agent_seconds=1200.0, slots=5)
     parser.add_argument("--calls", type=int)
     parser.add_argument("--agent-seconds", type=float, help="how long each agent waits")
     parser.add_argument("--slots", type=int, help="engine worker activity slots")
     parser.add_argument("--concurrency", type=int, default=32, help="creations in flight")
     parser.add_argument(
-        "--runner-heartbeat", type=float, default=10.0, help="runners' heartbeat timeout (s)"
+        "--runner-heartbeat", type=float, default=600.0, help="runners' heartbeat timeout (s)"
     )
     parser.add_argument(
-        "--caller-heartbeat", type=float, default=None, help="calls' heartbeatTimeout (s)"
+        "--caller-heartbeat", type=float, default=7200.0, help="calls' heartbeatTimeout (s)"
     )
     parser.add_argument(
         "--workflow-cache",
