@@ -39,7 +39,7 @@ from stigmer.engine.position import (
     Position,
     Tracker,
 )
-from stigmer.engine.progress import Reporter
+from stigmer.engine.progress import ProgressBuffer
 from stigmer.engine.tasktype import Called, Redirect, TaskScope, TaskType
 
 RUNTIME_NAME = "stigmer"
@@ -106,7 +106,7 @@ async def run_document(
     input: Any,
     *,
     execution_id: str,
-    report: Reporter | None = None,
+    report: ProgressBuffer | None = None,
     inbox: Inbox | None = None,
     position: Position | None = None,
     continuing: Continuing | None = None,
@@ -128,7 +128,7 @@ class _Run:
         self,
         document: dict[str, Any],
         execution_id: str,
-        report: Reporter | None,
+        report: ProgressBuffer | None,
         inbox: Inbox | None,
         position: Position | None = None,
         continuing: Continuing | None = None,

@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from google.protobuf import json_format
 from temporalio import activity, workflow
@@ -86,35 +86,12 @@ class Unsent:
     states: list[TaskState] = field(default_factory=list)
 
 
-class Reporter(Protocol):
-    """Where the interpreter reports progress."""
-
-    def started(self, path: str, name: str, input: Any, at: float) -> None:
-        """A task started at workflow time `at`, on `input`."""
-
-    def ended(
-        self,
-        path: str,
-        name: str,
-        status: str,
-        at: float,
-        *,
-        output: Any = None,
-        error: dict[str, Any] | None = None,
-        execution_id: str = "",
-    ) -> None:
-        """A task ended (`status`: completed, faulted, cancelled or skipped) at `at`."""
-
-    def iterating(self, path: str, iteration: int, iterations: int) -> None:
-        """A `for` task moved to its `iteration`-th item (from 1) of `iterations`."""
-
-    async def offer(self) -> None:
-        """The run has worked a while without waiting: send what is buffered if none was
-        sent lately, and let the workflow activation end."""
-
-
 class ProgressBuffer:
-    """The progress of one run of an execution, in workflow state; workflow code only."""
+    """The progress of one run of an execution, in workflow state; workflow code only.
+
+    The interpreter reports each task's start and end, and a `for` task's iteration; the
+    buffer keeps each task's last state until a batch carries it to the API.
+    """
 
     def __init__(self, execution_id: str, carried: Unsent | None = None) -> None:
         self.execution_id = execution_id
@@ -126,6 +103,7 @@ class ProgressBuffer:
         self.dropped = 0
 
     def started(self, path: str, name: str, input: Any, at: float) -> None:
+        """A task started at workflow time `at`, on `input`."""
         state = self._state(path, name)
         runs = self.runs[path] = self.runs.get(path, 0) + 1
         state.status, state.input, state.started_at, state.runs = "running", input, at, runs
@@ -143,6 +121,7 @@ class ProgressBuffer:
         error: dict[str, Any] | None = None,
         execution_id: str = "",
     ) -> None:
+        """A task ended (`status`: completed, faulted, cancelled or skipped) at `at`."""
         state = self._state(path, name)
         state.status, state.finished_at, state.output = status, at, output
         state.error = error or {}
@@ -151,10 +130,13 @@ class ProgressBuffer:
         state.runs = self.runs.get(path, 0)
 
     async def offer(self) -> None:
+        """The run has worked a while without waiting: send what is buffered if none was
+        sent lately, and let the workflow activation end."""
         await workflow.wait_condition(lambda: not self.sending)
         await self._send(due=False)  # even with nothing buffered: its activity ends the activation
 
     def iterating(self, path: str, iteration: int, iterations: int) -> None:
+        """A `for` task moved to its `iteration`-th item (from 1) of `iterations`."""
         state = self._state(path, "")
         state.iteration, state.iterations = iteration, iterations
 

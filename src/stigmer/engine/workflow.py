@@ -21,7 +21,7 @@ from stigmer.contract.problems import Fault
 from stigmer.engine.events import Inbox, ReceivesEvents
 from stigmer.engine.interpreter import run_document
 from stigmer.engine.position import ContinueAsNew, Continuing, Position
-from stigmer.engine.progress import ProgressBuffer, Reporter, Unsent
+from stigmer.engine.progress import ProgressBuffer, Unsent
 from stigmer.handshake import ending as endings
 from stigmer.handshake.execution_side import run_as_execution
 
@@ -47,7 +47,7 @@ class ContinuedRunInput(WorkflowRunInput):
 
 async def run_to_end(
     params: WorkflowRunInput,
-    report: Reporter | None = None,
+    report: ProgressBuffer | None = None,
     inbox: Inbox | None = None,
     *,
     position: Position | None = None,
