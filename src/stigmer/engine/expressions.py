@@ -13,7 +13,6 @@ program is cached per expression text.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -163,18 +162,26 @@ def _clean(message: str) -> str:
 
 
 def _referenced(text: str, available: Collection[str]) -> tuple[str, ...]:
-    """The arguments and variables (`for`'s item, `catch`'s error) the text may use; only
-    those are bound, keeping jq's input small. Arguments come first, in their fixed order."""
-    return _referenced_among(text, tuple(available))
+    """The arguments and variables (`for`'s item, `catch`'s error) the text uses that are
+    in scope; only those are bound, keeping jq's input small. Arguments come first, in
+    their fixed order, then variables by name."""
+    named = _named(text)
+    if all(name in available for name in named):
+        return named
+    return tuple(name for name in named if name in available)
+
+
+_VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @lru_cache(maxsize=4096)
-def _referenced_among(text: str, available: tuple[str, ...]) -> tuple[str, ...]:
-    """`_referenced`, once per expression and set of names in scope (a loop asks again
-    and again)."""
-    variables = sorted(name for name in available if name not in ARGUMENTS)
-    return tuple(
-        name for name in (*ARGUMENTS, *variables) if name in available and f"${name}" in text
+def _named(text: str) -> tuple[str, ...]:
+    """Every `$name` the text mentions, in binding order (see `_referenced`): once per
+    expression, as a loop evaluates it again and again."""
+    found = set(_VARIABLE.findall(text))
+    return (
+        *(name for name in ARGUMENTS if name in found),
+        *sorted(found.difference(ARGUMENTS)),
     )
 
 
@@ -235,10 +242,12 @@ class Evaluator:
         if kind is dict or kind is list:
             program = self._joined_program(value)
             if program is not None:
-                with contextlib.suppress(Fault):  # one by one, the failing one is named
+                try:
                     found = self.run(program, data, args, instance=instance)
-                    if found is not None:  # None: an expression yielded nothing
-                        return found
+                except Fault:  # one by one below, so that the failing one is named
+                    found = None
+                if found is not None:  # None: an expression yielded nothing
+                    return found
         return self._template(value, kind, data, args, instance)
 
     def _joined_program(self, value: Any) -> str | None:
