@@ -167,8 +167,8 @@ def main() -> None:
         "--workflow-cache",
         type=int,
         default=None,
-        help="runs each worker keeps cached (STIGMER_WORKFLOW_CACHE); default: the calls, "
-        "as a deployment holding them all open would size it",
+        help="runs each worker keeps cached (STIGMER_WORKFLOW_CACHE); default: the calls "
+        "plus 100, at least 1,000, as a deployment holding them all open would size it",
     )
     args = parser.parse_args()
     if args.quick:

@@ -165,10 +165,7 @@ def _referenced(text: str, available: Collection[str]) -> tuple[str, ...]:
     """The arguments and variables (`for`'s item, `catch`'s error) the text uses that are
     in scope; only those are bound, keeping jq's input small. Arguments come first, in
     their fixed order, then variables by name."""
-    named = _named(text)
-    if all(name in available for name in named):
-        return named
-    return tuple(name for name in named if name in available)
+    return tuple(name for name in _named(text) if name in available)
 
 
 _VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
