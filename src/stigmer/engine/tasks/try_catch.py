@@ -38,7 +38,8 @@ async def run(task: TryTask, input: Any, scope: TaskScope) -> Any:
         lambda raw: scope.evaluate(raw, input),
         instance=scope.pointer,
     )
-    started = workflow.time()
+    # Only a retry policy needs the clock, which a loop of `try` tasks would read each time.
+    started = workflow.time() if policy is not None else 0.0
     retries = 0
     while True:
         try:
