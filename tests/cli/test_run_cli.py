@@ -64,6 +64,29 @@ async def test_run_rejects_an_invalid_file_with_its_line(
     assert f"{flow}:6: task /do/0/ask:" in err and "'agent'" in err
 
 
+async def test_run_names_a_file_that_is_not_yaml_in_one_line(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """The file's name and line, as written: brackets in them are not taken for markup."""
+    flow = tmp_path / "flow[red].yaml"
+    flow.write_text("document: [unclosed\n")
+    code, out, err = await stigmer(platform, "run", str(flow))
+    assert code == 1
+    assert out == ""
+    assert err.startswith(f"error: {flow}:1: "), err
+    assert "Traceback" not in err
+
+
+async def test_agent_text_with_brackets_prints_as_written(platform: Platform) -> None:
+    """A model's text may hold what rich reads as markup (`[/x]` would fail it)."""
+    await platform.client.apply("agent", "scripted", SCRIPTED)
+    said = "see [/x] and [red]this[/red] [link](http://a)"
+    told = script(output=said)
+    code, out, err = await stigmer(platform, "agent", "run", "scripted", told, "--follow")
+    assert code == 0, err
+    assert f"output: {said}" in out
+
+
 async def test_agent_run_direct_and_followed(platform: Platform) -> None:
     await platform.client.apply("agent", "scripted", SCRIPTED)
     code, out, err = await stigmer(platform, "agent", "run", "scripted", "hi", "-o", "json")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from stigmer.cli.render import errors
+from stigmer.cli.render import error
 
 if TYPE_CHECKING:
     from stigmer.client import Client
@@ -46,14 +46,11 @@ def call_api(ctx: typer.Context, work: Callable[[Client], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(run())
-    except PlaintextRefused as exc:
-        errors.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    except ApiUnreachable as exc:
-        errors.print(f"[red]error:[/] {exc}")
+    except (PlaintextRefused, ApiUnreachable) as exc:
+        error(exc)
         raise typer.Exit(2) from None
     except ApiError as exc:
-        errors.print(f"[red]error:[/] {exc.code.name}: {exc}")
+        error(f"{exc.code.name}: {exc}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None

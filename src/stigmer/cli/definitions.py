@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from stigmer.cli.common import call_api
 from stigmer.cli.render import (
@@ -19,6 +20,7 @@ from stigmer.cli.render import (
     definition_dict,
     definition_kind,
     emit,
+    error,
     errors,
     table,
 )
@@ -49,13 +51,13 @@ def workflow_errors(document: Document, at: Sequence[str | int]) -> list[SourceE
     for part in at:
         node = node[part]
     found = []
-    for error in validate_data(node, source=document.file):
-        parts = [int(p) if p.isdigit() else p for p in error.path.split("/")[1:]]
+    for problem in validate_data(node, source=document.file):
+        parts = [int(p) if p.isdigit() else p for p in problem.path.split("/")[1:]]
         where = [*at, *parts]
         # The field is named where it is in the file, like every other resource error.
         found.append(
             SourceError(
-                document.file, document.line_of(where), pointer(where) or "/", error.message
+                document.file, document.line_of(where), pointer(where) or "/", problem.message
             )
         )
     return found
@@ -82,8 +84,8 @@ def apply(
     try:
         resources = load_resources(file, workflow_errors)
     except SourceErrors as exc:
-        for error in exc.errors:
-            errors.print(f"[red]error:[/] {error}", highlight=False)
+        for found in exc.errors:
+            error(found)
         raise typer.Exit(1) from None
 
     async def work(client: Client) -> list[tuple[str, str, str, bool]]:
@@ -159,9 +161,9 @@ def validate(
         if problems:
             failed += 1
             for problem in problems:
-                errors.print(f"[red]error:[/] {problem}", highlight=False)
+                error(problem)
         else:
-            console.print(f"[green]ok[/] {path}")
+            console.print(f"[green]ok[/] {escape(str(path))}", highlight=False)
     if failed:
         errors.print(f"{failed} of {len(files)} file(s) invalid")
         raise typer.Exit(1)

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from stigmer.cli.definitions import workflow_errors
-from stigmer.cli.render import console, errors, styled_phase
+from stigmer.cli.render import console, error, styled_phase
 
 if TYPE_CHECKING:
     from stigmer.api.v1 import stigmer_pb2 as pb
@@ -54,12 +55,12 @@ def demo(
         resources = load_resources([examples / "agents"], workflow_errors)
         document = load_workflow(examples / "workflows" / "brief.yaml")
     except SourceErrors as exc:
-        errors.print(f"[red]error:[/] {exc}")
+        error(exc)
         raise typer.Exit(1) from None
     try:
         asyncio.run(_demo(settings, resources, document))
     except ApiUnreachable as exc:
-        errors.print(f"[red]error:[/] {exc}")
+        error(exc)
         raise typer.Exit(2) from None
 
 
@@ -78,7 +79,8 @@ async def _demo(settings: Settings, resources: list[Resource], document: dict[st
         await _show_calls(client, runs)
         for run_id in runs:
             result = await client.result(run_id)
-            console.print(f"{run_id}: {pb.Phase.Name(result.phase)} -> {_brief(result)}")
+            brief = escape(_brief(result))  # a model's text, brackets and all
+            console.print(f"{run_id}: {pb.Phase.Name(result.phase)} -> {brief}", highlight=False)
 
 
 def _brief(result: pb.ExecutionResult) -> str:

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from stigmer.cli.common import call_api
 from stigmer.cli.render import (
     Output,
     console,
     emit,
+    error,
     errors,
     execution_dict,
     phase,
@@ -65,17 +67,22 @@ def run(
     detach: Annotated[bool, typer.Option(help=DETACH_HELP)] = False,
 ) -> None:
     """Run a DSL workflow and print its output; a fault exits 1 with the DSL error."""
-    from stigmer.engine.loader import load_path
+    from stigmer.engine.loader import LoadError, load_path
     from stigmer.engine.validation import validate_document
 
     _refuse_follow_detached(follow, detach)
     data = _json_argument(input, "--input")
-    problems = validate_document(load_path(file)) if file.exists() else []
+    try:
+        loaded = load_path(file)
+    except LoadError as exc:  # not YAML or JSON, or unreadable: the file and line say where
+        error(exc)
+        raise typer.Exit(1) from None
+    problems = validate_document(loaded)
     if problems:
         for problem in problems:
-            errors.print(f"[red]error:[/] {problem}", highlight=False)
+            error(problem)
         raise typer.Exit(1)
-    document = load_path(file).data
+    document = loaded.data
 
     async def work(client: Client) -> pb.Execution:
         created = await client.run_workflow(document=document, input=data)
@@ -330,19 +337,22 @@ class ProgressView:
         status = execution.status
         for message in status.messages[self.messages :]:
             label = f"{message.role}" + (f" {message.tool_name}" if message.tool_name else "")
-            console.print(f"  [dim]{label}:[/] {message.content}", highlight=False)
+            console.print(f"  [dim]{escape(label)}:[/] {escape(message.content)}", highlight=False)
         self.messages = len(status.messages)
         todos = [(t.content, t.status) for t in status.todos]
         if todos != self.todos:
             marks = {"completed": "[green]✔[/]", "in_progress": "[cyan]…[/]"}
-            console.print("  todos: " + "  ".join(f"{marks.get(s, '☐')} {c}" for c, s in todos))
+            console.print(
+                "  todos: " + "  ".join(f"{marks.get(s, '☐')} {escape(c)}" for c, s in todos)
+            )
             self.todos = todos
         for task in status.tasks:
             seen = (task.status, repetition(task))
             if self.tasks.get(task.path) != seen:
                 called = f" -> {task.execution_id}" if task.execution_id else ""
                 count = f" ({seen[1]})" if seen[1] else ""
-                console.print(f"  task {task.path}: {task.status}{count}{called}", highlight=False)
+                line = f"  task {task.path}: {task.status}{count}{called}"
+                console.print(escape(line), highlight=False)
                 self.tasks[task.path] = seen
         if phase(execution) != self.phase:
             self.phase = phase(execution)
@@ -358,13 +368,14 @@ def _describe(execution: pb.Execution) -> None:
     console.print(f"[bold]{execution.id}[/] {KIND_NAMES.get(execution.spec.kind, '')}")
     console.print(f"  phase: {styled_phase(execution)}")
     if status.output:
-        console.print(f"  output: {status.output}", highlight=False)
+        console.print(f"  output: {escape(status.output)}", highlight=False)
     if status.HasField("structured"):
-        console.print(f"  structured: {json.dumps(to_json(status.structured))}")
+        console.print(f"  structured: {escape(json.dumps(to_json(status.structured)))}")
     if status.result_ref:
         console.print(f"  result stored apart: stigmer executions result {execution.id}")
     if status.HasField("error"):
-        console.print(f"  error: [red]{status.error.title}[/] {status.error.detail}")
+        problem = status.error
+        console.print(f"  error: [red]{escape(problem.title)}[/] {escape(problem.detail)}")
     if status.callback.workflow_id:
         outcome = pb.CallbackOutcome.Name(status.callback.outcome).removeprefix("CALLBACK_")
         console.print(

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -22,6 +23,12 @@ if TYPE_CHECKING:
 # Piped output is read by programs and logs: tables keep their full width there.
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 errors = Console(stderr=True, soft_wrap=True)
+
+
+def error(message: object) -> None:
+    """One error line on stderr. The message is printed as written: text from a file, the
+    API or a model may hold brackets, which rich would otherwise read as markup."""
+    errors.print(f"[red]error:[/] {escape(str(message))}", highlight=False)
 
 
 class Output(StrEnum):
