@@ -1,4 +1,5 @@
-"""The handshake end to end on a real Temporal server: the happy paths."""
+"""The handshake end to end on a real Temporal server: the happy paths, and what a run
+records of its tasks."""
 
 from __future__ import annotations
 
@@ -65,3 +66,24 @@ async def test_per_task_progress_is_recorded(platform: Platform) -> None:
     ask = tasks["/do/2/ask"]
     assert ask.execution_id == json_format.MessageToDict(done.status.structured)["execution_id"]
     assert ask.HasField("started_at") and ask.HasField("finished_at")
+
+
+async def test_a_task_whose_output_cannot_be_shaped_is_recorded_faulted(
+    platform: Platform,
+) -> None:
+    doc = {
+        "document": {"dsl": "1.0.0", "namespace": "test", "name": "shape", "version": "1.0.0"},
+        "do": [
+            {"fine": {"set": {"n": 1}}},
+            {"bad": {"set": {"n": "one"}, "output": {"as": "${ {m: (.n + 1)} }"}}},
+        ],
+    }
+    created = await platform.client.run_workflow(document=doc)
+    done = await platform.client.wait(created.execution.id)
+    assert done.status.phase == pb.FAILED
+    assert done.status.error.instance == "/do/1/bad"
+    tasks = {task.path: task for task in done.status.tasks}
+    assert [tasks[p].status for p in ("/do/0/fine", "/do/1/bad")] == ["completed", "faulted"]
+    bad = tasks["/do/1/bad"]
+    assert bad.error.instance == "/do/1/bad"
+    assert "cannot be added" in bad.error.detail

@@ -444,14 +444,23 @@ class _Run:
             raw_output, directive = raw_output.output, raw_output.then
         if type(raw_output) is Called:
             raw_output, called = raw_output.output, raw_output.execution_id
+        descriptor["output"] = raw_output
+        output = raw_output
+        if not plan.plain_output:
+            # A task whose `output.as`, `export.as` or their schemas fail has faulted.
+            try:
+                output = self.shape_output(task, raw_output, args, pointer)
+            except Fault as fault:
+                if report is not None:
+                    report.ended(
+                        pointer, name, "faulted", self.clock(), error=fault.problem.to_dict()
+                    )
+                raise
         if report is not None:
             report.ended(
                 pointer, name, "completed", self.clock(), output=raw_output, execution_id=called
             )
-        descriptor["output"] = raw_output
-        if plan.plain_output:
-            return raw_output, directive
-        return self.shape_output(task, raw_output, args, pointer), directive
+        return output, directive
 
     def _task_input(
         self, task: dict[str, Any], raw_input: Any, args: dict[str, Any], pointer: str
