@@ -427,6 +427,21 @@ class _Run:
                 error = timeouts.timeout_error(f"task {pointer}", limit, instance=pointer)
                 work = timeouts.within(work, limit, error)
             raw_output = await work
+            directive = plan.then
+            called = ""
+            # By type, not isinstance, which the workflow sandbox makes slow.
+            if type(raw_output) is Redirect:
+                raw_output, directive = raw_output.output, raw_output.then
+            if type(raw_output) is Called:
+                raw_output, called = raw_output.output, raw_output.execution_id
+            descriptor["output"] = raw_output
+            # Inside the try: a task whose `output.as`, `export.as` or their schemas fail
+            # has faulted.
+            output = (
+                raw_output
+                if plan.plain_output
+                else self.shape_output(task, raw_output, args, pointer)
+            )
         except Fault as fault:
             if report is not None:
                 report.ended(pointer, name, "faulted", self.clock(), error=fault.problem.to_dict())
@@ -437,25 +452,6 @@ class _Run:
             raise
         finally:
             self.tracker.leave(frame)
-        directive = plan.then
-        called = ""
-        # By type, not isinstance, which the workflow sandbox makes slow.
-        if type(raw_output) is Redirect:
-            raw_output, directive = raw_output.output, raw_output.then
-        if type(raw_output) is Called:
-            raw_output, called = raw_output.output, raw_output.execution_id
-        descriptor["output"] = raw_output
-        output = raw_output
-        if not plan.plain_output:
-            # A task whose `output.as`, `export.as` or their schemas fail has faulted.
-            try:
-                output = self.shape_output(task, raw_output, args, pointer)
-            except Fault as fault:
-                if report is not None:
-                    report.ended(
-                        pointer, name, "faulted", self.clock(), error=fault.problem.to_dict()
-                    )
-                raise
         if report is not None:
             report.ended(
                 pointer, name, "completed", self.clock(), output=raw_output, execution_id=called
