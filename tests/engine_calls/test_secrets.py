@@ -179,6 +179,40 @@ async def test_a_secret_is_redacted_from_a_successful_calls_output(
     assert leaked(derived, {"output": record, "history": history}) == []
 
 
+async def test_what_a_request_derives_from_a_secret_is_redacted_too(
+    engine: Engine, echo: str
+) -> None:
+    """A secret in a URL's user part: httpx sends it as a Basic header, which the echo
+    answers with; the same header built in jq, and a base64 of text around the secret."""
+    host = echo.removeprefix("http://")
+    flow = document(
+        f"""
+  - send:
+      call: http
+      with:
+        method: post
+        endpoint: ${{ "http://u:" + ($secrets["api-key"] | @uri) + "@{host}/200/p" }}
+        headers:
+          x-basic: ${{ "Basic " + ("u:" + $secrets["api-key"] | @base64) }}
+        body:
+          wrapped: ${{ "key=" + $secrets["api-key"] + ";" | @base64 }}
+        output: response
+""",
+        use="  secrets: [api-key]",
+    )
+    output, error, history = await run_recorded(engine, flow)
+    assert error is None, error
+    echoed = output["content"]
+    assert echoed["headers"]["authorization"] == "Basic dT***="  # "u", and the padding
+    assert echoed["headers"]["x-basic"] == echoed["headers"]["authorization"]
+    assert output["request"]["uri"] == f"http://u:***@{host}/200/p"
+    assert json.loads(echoed["body"])["wrapped"].startswith("a2V5")  # "key" is kept
+    record = json.dumps(output).encode()
+    assert leaked(API_KEY, {"output": record, "history": history}) == []
+    header = base64.b64encode(f"u:{API_KEY}".encode()).decode()
+    assert leaked(header, {"output": record, "history": history}) == []
+
+
 async def test_a_secret_is_redacted_from_a_failed_calls_error(engine: Engine, echo: str) -> None:
     output, error, history = await run_recorded(engine, _everywhere(echo, 401))
     assert output is None and error is not None

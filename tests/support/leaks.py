@@ -1,7 +1,8 @@
 """Looking for a secret everywhere it could have been written, in every form it could take.
 
 A secret a call used may show up raw, percent-encoded (a path, a query, a form, a URL
-httpx normalized), JSON-escaped, or in base64 (a raw body, a Temporal payload); a
+httpx normalized), JSON- or HTML-escaped, or in base64 (a raw body, a Temporal payload,
+a Basic header of `user:secret`, wherever the secret starts in the encoded text); a
 Temporal history carries payloads as bytes, so it is searched as bytes too, and as JSON
 with every base64 payload decoded.
 """
@@ -10,30 +11,45 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 from temporalio.client import WorkflowHistory
 
-from stigmer.redaction import URL_KEPT
+URL_KEPT = "!$&'()*+,;=:@/?%~"
+"""What a URL keeps unencoded when a value is written into it as it is."""
 
 
 def forms(secret: str | bytes) -> list[bytes]:
     """The ways `secret` could be written out (16 bytes or longer for a binary one)."""
     raw = secret if isinstance(secret, bytes) else secret.encode()
-    found = {raw, base64.b64encode(raw), base64.urlsafe_b64encode(raw), raw.hex().encode()}
+    found = {raw, raw.hex().encode()}
+    for shift in range(3):
+        found |= _inside(base64.b64encode, raw, shift) | _inside(
+            base64.urlsafe_b64encode, raw, shift
+        )
     if isinstance(secret, str):
         found |= {
             quote(secret, safe="").encode(),
             quote_plus(secret, safe="").encode(),
             quote(secret, safe=URL_KEPT).encode(),
             json.dumps(secret)[1:-1].encode(),
+            html.escape(secret).encode(),
         }
     else:
         found.add(repr(secret).encode())
     return sorted(found)
+
+
+def _inside(encode: Callable[[bytes], bytes], raw: bytes, shift: int) -> set[bytes]:
+    """What base64 of any text holding `raw` `shift` bytes into a 3-byte block shows,
+    whatever else the text holds (the blocks only its bytes fill), if 8 characters or more."""
+    encoded = encode(bytes(shift) + raw)
+    core = encoded[4 if shift else 0 : -4]
+    return {core} if len(core) >= 8 else set()
 
 
 def leaked(secret: str | bytes, records: dict[str, bytes | str]) -> list[str]:

@@ -133,9 +133,11 @@ class SecretSource:
 
 def _made_from_secrets(value: Any, redactor: Redactor) -> None:
     """Redact a string an expression made from secrets, unless it already shows `***`
-    where a secret was: `"Bearer " + $secrets.t` keeps its prefix readable, while
-    `$secrets.t | @base64` is redacted whole. Strings nested in an object or array the
-    expression builds are not: they are as likely plain values (a media type) beside it."""
+    where a secret was (written as it is, escaped or encoded: see `stigmer.redaction`):
+    `"Bearer " + $secrets.t` keeps its prefix readable, while a form the redactor cannot
+    recognize (`$secrets.t | ascii_downcase`) is redacted whole. Strings nested in an
+    object or array the expression builds are not: they are as likely plain values (a
+    media type) beside it."""
     if isinstance(value, str) and redactor.text(value) == value:
         redactor.add(value)
 
