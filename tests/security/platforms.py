@@ -145,6 +145,18 @@ def public_platform(
     return platform
 
 
+def tuned_platform(temporal_address: str, root: Path, name: str, **settings: str) -> ServedPlatform:
+    """`stigmer server` on its defaults but for `settings` (`STIGMER_*` variables: another
+    database, a shorter reconcile interval), with its own workers."""
+    port = free_port()
+    platform = ServedPlatform(name, port, "127.0.0.1", root / "data", None)
+    env = _environment(root, **settings)
+    argv = [*CLI, "server", "--temporal-address", temporal_address, "--port", str(port)]
+    argv += ["--data-dir", str(platform.data_dir)]
+    platform.parts.append(PartProcess("server", argv, env, root / "server.log"))
+    return platform
+
+
 async def started(platform: ServedPlatform) -> ServedPlatform:
     """Start the server, then (once it made the worker credential) the rest."""
     server, *others = platform.parts

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from temporalio.service import RPCError
 
 from stigmer.resources.executions import TransitionError
+from stigmer.resources.idempotency import KeyTaken
 from stigmer.store.database import Conflict, NotFound
 from stigmer.temporal import TemporalUnreachableError
 
@@ -40,6 +41,8 @@ def _status_of(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
             return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
         case NotFound():
             return grpc.StatusCode.NOT_FOUND, str(exc)
+        case KeyTaken():
+            return grpc.StatusCode.ALREADY_EXISTS, str(exc)
         case PermissionError():
             return grpc.StatusCode.PERMISSION_DENIED, str(exc)
         case TransitionError():

@@ -16,7 +16,6 @@ from google.protobuf import json_format
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
 from stigmer.config import Settings
-from stigmer.contract import problems
 from stigmer.observability.metrics import observe_usage
 from stigmer.resources.executions import (
     TransitionError,
@@ -24,10 +23,9 @@ from stigmer.resources.executions import (
     begin,
     end,
     fence,
-    new_id,
     record_callback,
-    temporal_workflow_id,
 )
+from stigmer.resources.idempotency import check_same_call, placeholder
 from stigmer.server.errors import InvalidArgument, required_id, rpc
 from stigmer.server.large_results import result_ref, split_large
 from stigmer.server.operators import Operators
@@ -166,14 +164,15 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
         if not key:
             raise InvalidArgument("spec.idempotency_key", "is required: the call to cancel")
         reason = request.reason or "the calling workflow was cancelled"
+        cancelled = placeholder(request.spec, reason)
         try:
             found = await self.store.executions.by_key(key)
         except NotFound:
-            placeholder = _cancelled_placeholder(request.spec, reason)
-            found, created = await self.store.executions.create(placeholder, None)
+            found, created = await self.store.executions.create(cancelled, None)
             if created:
                 log.info("call cancelled before its execution was created", execution_id=found.id)
                 return found
+        check_same_call(found, cancelled)  # a cancel never ends another call's execution
         return await self.operators.cancel(found.id, reason, "the calling workflow")
 
     @rpc
@@ -189,25 +188,6 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
     ) -> pb.SubscriptionResponse:
         await self.store.subscriptions.remove(_workflow_id(request), request.key)
         return pb.SubscriptionResponse()
-
-
-def _cancelled_placeholder(spec: pb.ExecutionSpec, reason: str) -> pb.Execution:
-    """An execution that ended CANCELLED before it was ever created: it holds the call's
-    idempotency key, so the caller's creation still in flight finds it ended and runs nothing."""
-    kind = spec.kind or (pb.AGENT_EXECUTION if spec.HasField("agent") else pb.WORKFLOW_EXECUTION)
-    execution = pb.Execution(id=new_id(kind), spec=spec)
-    execution.spec.kind = kind
-    status = execution.status
-    status.phase = pb.CANCELLED
-    status.created_at.GetCurrentTime()
-    status.finished_at.GetCurrentTime()
-    status.temporal_workflow_id = temporal_workflow_id(kind, execution.id)
-    status.error.CopyFrom(
-        pb.ExecutionError(
-            type=problems.CANCELLED, status=499, title="Execution cancelled", detail=reason
-        )
-    )
-    return execution
 
 
 def _workflow_id(subscription: pb.Subscription) -> str:

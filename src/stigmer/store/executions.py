@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.contract.phases import OPEN_NAMES, TERMINAL, TERMINAL_NAMES
+from stigmer.resources.idempotency import check_same_call
 from stigmer.store import notify, results, tokens
 from stigmer.store.database import MAX_WRITE_ATTEMPTS, Conflict, Database, NotFound, now, utc
 from stigmer.store.decoded import Decoded
@@ -37,7 +38,8 @@ class Executions:
     async def create(
         self, execution: pb.Execution, token: StoredToken | None
     ) -> tuple[pb.Execution, bool]:
-        """Insert, or return the execution that already holds the idempotency key.
+        """Insert, or return the execution that already holds the idempotency key; a key
+        that holds another call is refused (`KeyTaken`, see `stigmer.resources.idempotency`).
 
         A newer caller attempt than the stored one rotates the token, in the same
         transaction as the status change, so a delivery never reads a stale token
@@ -69,6 +71,7 @@ class Executions:
             if key is None:
                 raise
         existing = await self.by_key(key)
+        check_same_call(existing, execution)  # a key taken by another call is refused
         if token is not None and execution.status.HasField("callback"):
             existing = await self._rotate(existing.id, token, execution.status.callback)
         return existing, False
