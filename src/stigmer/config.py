@@ -9,11 +9,11 @@ from __future__ import annotations
 import ipaddress
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from stigmer.contract.names import QUEUE_KINDS as QUEUE_KINDS  # where it always was
 from stigmer.errors import PlatformError
@@ -180,16 +180,36 @@ class Settings(BaseSettings):
         "the current version at their next task (auto-upgrade).",
     )
 
-    # Tasks that start processes on engine workers
-    allow_run_processes: bool = Field(
-        default=False,
-        description="Let `run: shell`, `run: script` and stdio MCP servers run on engine workers.",
+    # What definitions may make this worker do (stigmer.permissions, docs/security.md)
+    allow_processes: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Commands definitions may start here (MCP stdio servers, `run: shell` "
+        "(/bin/sh), `run: script` (its interpreter)), comma-separated; `*` allows any; "
+        "empty: none.",
+    )
+    allow_files: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Directories whose files definitions may read here (`file://` "
+        "documents and scripts), comma-separated; empty: none.",
     )
 
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("allow_processes", "allow_files", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """A variable's value is a comma-separated list; blank entries are none."""
+        if isinstance(value, str):
+            return [entry.strip() for entry in value.split(",") if entry.strip()]
+        return value
+
+    @field_validator("allow_files")
+    @classmethod
+    def _expand_all(cls, value: list[Path]) -> list[Path]:
+        return [path.expanduser() for path in value]
 
     @field_validator("api_token", "worker_token")
     @classmethod

@@ -29,6 +29,7 @@ from stigmer.engine.scheduling import ScheduledRunWorkflow
 from stigmer.engine.tasktype import Services
 from stigmer.engine.workflow import WorkflowExecution
 from stigmer.handshake.system_activities import SystemActivities
+from stigmer.permissions import Permissions
 from stigmer.secrets import SecretStore
 from stigmer.temporal import connect_temporal
 
@@ -119,7 +120,12 @@ def build_worker(
             deployment_config=versioned,
             **workflow_polling(settings),
         )
-    runner = RunnerActivities(api, settings.result_size_budget, SecretStore(settings.data_dir))
+    runner = RunnerActivities(
+        api,
+        settings.result_size_budget,
+        SecretStore(settings.data_dir),
+        Permissions.of(settings),
+    )
     return Worker(
         temporal,
         task_queue=name,

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.local.embedded import free_port, terminate
+from stigmer.local.embedded import EmbeddedTemporal, free_port, terminate
 from stigmer.resources.values import to_json
-from tests.conftest import Platform
+from tests.conftest import Platform, running_platform
 from tests.handshake.helpers import script
 
 NOTES_SERVER = Path(__file__).with_name("notes_server.py")
@@ -99,7 +99,9 @@ async def note_through(platform: Platform, agent: str, server: dict[str, Any]) -
     return done
 
 
-async def test_an_agent_calls_an_allowed_tool_of_a_stdio_mcp_server(platform: Platform) -> None:
+async def test_an_agent_calls_an_allowed_tool_of_a_stdio_mcp_server(
+    temporal_server: EmbeddedTemporal, tmp_path: Path
+) -> None:
     server = {
         "name": "notes",
         "command": sys.executable,
@@ -107,7 +109,11 @@ async def test_an_agent_calls_an_allowed_tool_of_a_stdio_mcp_server(platform: Pl
         "env": {"NOTES_SHELF": "blue"},
         "allow": ["add_note"],
     }
-    done = await note_through(platform, "note-taker", server)
+    # A runner starts only the commands its operator allows: here, this Python.
+    async with running_platform(
+        temporal_server, tmp_path / "data", allow_processes=[sys.executable]
+    ) as platform:
+        done = await note_through(platform, "note-taker", server)
     assert "add_note: noted (1 notes, shelf blue)" in done.status.output
 
 

@@ -3,7 +3,10 @@ session's Temporal dev server (real time: the calls talk to real loopback server
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from temporalio.client import Client
@@ -22,9 +25,17 @@ async def temporal_client(temporal_server: EmbeddedTemporal) -> Client:
 async def engine(
     temporal_client: Client, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Engine]:
-    """An engine whose workers allow processes, with a data dir for secrets."""
+    """An engine whose workers allow the processes these tests start (the shell, this
+    Python, node) and the files under the tests' temporary folders and this folder (the
+    proto), with a data dir for secrets."""
     data_dir = tmp_path_factory.mktemp("calls")
-    async with running_engine(temporal_client, data_dir, allow_processes=True) as found:
+    node = shutil.which("node")
+    async with running_engine(
+        temporal_client,
+        data_dir,
+        allow_processes=["/bin/sh", sys.executable, *([node] if node else [])],
+        allow_files=[tmp_path_factory.getbasetemp(), Path(__file__).parent],
+    ) as found:
         yield found
 
 
@@ -32,9 +43,9 @@ async def engine(
 async def locked_engine(
     temporal_client: Client, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Engine]:
-    """An engine on default settings: processes are not allowed."""
+    """An engine on default settings: no process and no file is allowed."""
     data_dir = tmp_path_factory.mktemp("locked")
-    async with running_engine(temporal_client, data_dir, allow_processes=False) as found:
+    async with running_engine(temporal_client, data_dir) as found:
         yield found
 
 

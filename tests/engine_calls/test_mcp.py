@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from stigmer.contract.problems import PERMISSION
 from stigmer.local.embedded import free_port
 from tests.support.engine import Engine, document
 from tests.support.listening import until_listening
@@ -60,8 +61,8 @@ async def test_a_failing_tool_is_a_runtime_error(engine: Engine) -> None:
 
 async def test_stdio_needs_processes_allowed(locked_engine: Engine) -> None:
     error = await locked_engine.fault(_stdio("tools/list", "{}"))
-    assert error["type"] == "https://serverlessworkflow.io/spec/1.0.0/errors/configuration"
-    assert "STIGMER_ALLOW_RUN_PROCESSES=true" in error["detail"]
+    assert (error["type"], error["status"]) == (PERMISSION, 403)
+    assert f"`--allow-process {sys.executable}`" in error["detail"]
 
 
 @pytest.fixture(scope="module")

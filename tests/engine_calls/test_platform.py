@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.contract.problems import PERMISSION
 from stigmer.engine.validation import parse_workflow
 from stigmer.resources.values import to_json
 from tests.conftest import Platform
@@ -33,5 +34,6 @@ async def test_an_http_call_and_a_refused_shell_on_the_platform(
     run = await platform.client.run_workflow(document=parse_workflow(shell))
     done = await platform.client.wait(run.execution.id)
     assert done.status.phase == pb.FAILED
-    assert "STIGMER_ALLOW_RUN_PROCESSES=true" in done.status.error.detail
+    assert done.status.error.type == PERMISSION
+    assert "STIGMER_ALLOW_PROCESSES=/bin/sh" in done.status.error.detail
     assert done.status.error.instance == "/do/0/hello"

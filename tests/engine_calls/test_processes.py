@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from stigmer.contract.problems import PERMISSION
 from stigmer.engine.validation import validate_text
 from tests.support.engine import Engine, document
 
@@ -213,10 +215,24 @@ async def test_a_javascript_script(engine: Engine) -> None:
 
 async def test_processes_are_off_by_default(locked_engine: Engine) -> None:
     error = await locked_engine.fault(SHELL.replace("RETURN", "stdout"))
-    assert error["type"] == "https://serverlessworkflow.io/spec/1.0.0/errors/configuration"
+    assert (error["type"], error["status"]) == (PERMISSION, 403)
     assert error["instance"] == "/do/1/runShell"
-    assert "STIGMER_ALLOW_RUN_PROCESSES=true" in error["detail"]
+    assert "`--allow-process /bin/sh`" in error["detail"]
+    assert "STIGMER_ALLOW_PROCESSES=/bin/sh" in error["detail"]
     assert validate_text(SHELL.replace("RETURN", "stdout")) == []
+
+
+async def test_a_script_needs_its_interpreter_allowed(locked_engine: Engine) -> None:
+    flow = document(
+        """
+  - compute:
+      run:
+        script: {language: python, code: "print(1)"}
+"""
+    )
+    error = await locked_engine.fault(flow)
+    assert (error["type"], error["instance"]) == (PERMISSION, "/do/0/compute")
+    assert f"`--allow-process {sys.executable}`" in error["detail"]
 
 
 async def test_javascript_without_node_is_a_clear_error(

@@ -248,6 +248,7 @@ class Row:
             self.root / "platform",
             database_url=database_url,
             runner_slots=RUNNER_SLOTS,
+            allow_files=self.root,  # the marks of each kind's calls
         )
         self._logs = platform
         await platform.start()

@@ -122,6 +122,7 @@ class ProcessPlatform:
         *,
         database_url: str | None = None,
         runner_slots: int | None = None,
+        allow_files: Path | None = None,
     ) -> None:
         self.temporal_address = temporal_address
         self.root = root
@@ -143,6 +144,8 @@ class ProcessPlatform:
             env["STIGMER_DATABASE_URL"] = database_url
         if runner_slots is not None:
             env["STIGMER_RUNNER_MAX_ACTIVITIES"] = str(runner_slots)
+        if allow_files is not None:  # where the scripted agent may write its `mark`
+            env["STIGMER_ALLOW_FILES"] = str(allow_files)
         cli = ["-m", "stigmer.cli.main"]
         temporal = ["--temporal-address", temporal_address]
         api_args = ["--no-workers", "--port", str(self.port), "--data-dir", str(data_dir)]

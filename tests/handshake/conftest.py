@@ -24,6 +24,7 @@ async def callers(temporal_server: EmbeddedTemporal, tmp_path: Path) -> AsyncIte
         tmp_path / "data",
         queues=["engine", "runner"],
         reconcile_interval=timedelta(seconds=1),
+        allow_files=[tmp_path],  # the scripted agent's `mark` files
     ) as platform:
         agents = Workers(platform.settings, ["agents"])
         await agents.start()

@@ -4,7 +4,7 @@ server with a worker that has every task type's activities."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,12 +102,19 @@ class Engine:
 
 @asynccontextmanager
 async def running_engine(
-    client: Client, data_dir: Path, *, allow_processes: bool
+    client: Client,
+    data_dir: Path,
+    *,
+    allow_processes: Sequence[str] = (),
+    allow_files: Sequence[Path] = (),
 ) -> AsyncIterator[Engine]:
-    """A worker of the engine's workflow and the activities the registry lists. No API
-    runs: the task types that reach it (`call: agent`, `emit`, ...) are not used here."""
+    """A worker of the engine's workflow and the activities the registry lists, allowing
+    definitions these commands and the files of these directories. No API runs: the task
+    types that reach it (`call: agent`, `emit`, ...) are not used here."""
     queue = f"calls-{uuid.uuid4()}"
-    settings = Settings(data_dir=data_dir, allow_run_processes=allow_processes)
+    settings = Settings(
+        data_dir=data_dir, allow_processes=list(allow_processes), allow_files=list(allow_files)
+    )
     async with ApiClient(settings.address) as api:
         activities = registry.activities(Services(settings, api))
         async with Worker(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stigmer.agents.progress import Reporter
+from stigmer.permissions import Permissions
 
 
 @dataclass
@@ -23,6 +24,9 @@ class AgentContext:
     attempt: int
     """1 on the first run; higher when a runner died and the agent starts over."""
     _reporter: Reporter
+    permissions: Permissions
+    """What the runner's operator lets an execution do: code that reads or writes a file
+    its message names asks `permissions.file` first (see `stigmer.agents.scripted`)."""
 
     async def message(
         self, content: str, *, role: str = "assistant", tool_name: str = "", data: Any = None

@@ -40,6 +40,7 @@ from stigmer.client import ApiError, WorkerClient, persistently
 from stigmer.contract.inputs import AgentResult
 from stigmer.contract.names import RUN_AGENT_ACTIVITY
 from stigmer.contract.problems import Fault
+from stigmer.permissions import Permissions
 from stigmer.redaction import Redactor, active
 from stigmer.resources.agent import AgentSpec
 from stigmer.resources.values import to_json
@@ -70,10 +71,18 @@ def load_entrypoint(reference: str) -> Entrypoint:
 
 
 class RunnerActivities:
-    def __init__(self, api: WorkerClient, result_size_budget: int, secrets: SecretStore) -> None:
+    def __init__(
+        self,
+        api: WorkerClient,
+        result_size_budget: int,
+        secrets: SecretStore,
+        permissions: Permissions,
+    ) -> None:
         self.api = api
         self.budget = result_size_budget
         self.secrets = secrets
+        self.permissions = permissions
+        """What this runner's operator lets agents do (MCP stdio servers, files)."""
         self._specs: dict[tuple[str, str], AgentSpec] = {}
 
     @activity.defn(name=RUN_AGENT_ACTIVITY)
@@ -174,9 +183,11 @@ class RunnerActivities:
             )
         if spec.entrypoint is not None:
             entrypoint = load_entrypoint(spec.entrypoint)
-            ctx = AgentContext(execution.id, call.agent, env, attempt, reporter)
+            ctx = AgentContext(execution.id, call.agent, env, attempt, reporter, self.permissions)
             try:
                 return await entrypoint(call.message, ctx)
+            except Fault:
+                raise  # a typed failure (a refused permission) stays what it is
             except Exception as exc:
                 raise errors.runtime("Agent failed", f"{type(exc).__name__}: {exc}") from None
         # Imported on the first model run only: the model libraries take seconds to load,
@@ -193,6 +204,7 @@ class RunnerActivities:
                 resolver=resolver,
                 reporter=reporter,
                 usage_so_far=execution.status.usage,
+                permissions=self.permissions,
             )
         except Exception as exc:
             raise runtime.typed_error(exc) from None

@@ -36,6 +36,7 @@ from stigmer.agents.secrets import Resolver
 from stigmer.agents.tools import builtin_tools
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.contract.problems import Fault
+from stigmer.permissions import Permissions
 from stigmer.resources.agent import AgentSpec, McpTool
 
 MODEL_ATTEMPTS = 5
@@ -146,11 +147,14 @@ async def run_model_agent(
     resolver: Resolver,
     reporter: Reporter,
     usage_so_far: pb.Usage,
+    permissions: Permissions,
 ) -> str | dict[str, Any]:
     """Run the model loop to its result; failures are raised as a Fault."""
     model = build_model(spec, env)
     toolsets: list[AbstractToolset[Any]] = [
-        mcp_toolset(tool.mcp, resolver) for tool in spec.tools if isinstance(tool, McpTool)
+        mcp_toolset(tool.mcp, resolver, permissions)
+        for tool in spec.tools
+        if isinstance(tool, McpTool)
     ]
     tools = builtin_tools([tool for tool in spec.tools if isinstance(tool, str)], reporter)
     settings: ModelSettings = {

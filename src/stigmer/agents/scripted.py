@@ -7,7 +7,10 @@ result object), `echo` of the rest. Any other message is answered with `echo: <m
 
 Two directives let a test or a demo drive it from outside: `mark` (a file it appends one
 line to each time it starts, so runs can be counted across processes) and `until` (a
-file it waits for before it ends, up to `until_seconds`, default 600).
+file it waits for before it ends, up to `until_seconds`, default 600). The `mark` file
+must lie in a directory the runner's operator allows (`--allow-files`,
+`stigmer.permissions`), or the run fails with the `permission` error before it does
+anything; the `until` file is only waited for, never opened.
 """
 
 from __future__ import annotations
@@ -48,9 +51,8 @@ async def agent(message: str, ctx: AgentContext) -> str | dict[str, Any]:
         await ctx.message(f"echo: {message}")
         return f"echo: {message}"
     if "mark" in script:
-        await asyncio.to_thread(
-            _mark, Path(str(script["mark"])), f"{ctx.execution_id} {ctx.attempt}"
-        )
+        mark = ctx.permissions.file(str(script["mark"]), what="the scripted agent's 'mark'")
+        await asyncio.to_thread(_mark, mark, f"{ctx.execution_id} {ctx.attempt}")
     todos = [str(item) for item in script.get("todos", [])]
     if todos:
         await ctx.todos([{"content": item, "status": "pending"} for item in todos])

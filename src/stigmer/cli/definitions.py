@@ -23,11 +23,13 @@ from stigmer.cli.render import (
     error,
     errors,
     table,
+    warning,
 )
 
 if TYPE_CHECKING:
     from stigmer.api.v1 import stigmer_pb2 as pb
     from stigmer.client import Client
+    from stigmer.engine.validation import Finding, Review
     from stigmer.resources.source import Document, SourceError
 
 KIND = typer.Argument(help="agent or workflow", show_default=False)
@@ -44,14 +46,31 @@ def register(app: typer.Typer) -> None:
 
 def workflow_errors(document: Document, at: Sequence[str | int]) -> list[SourceError]:
     """The engine's validation of the DSL document found at `at`, with file lines."""
-    from stigmer.engine.validation import validate_data
-    from stigmer.resources.source import SourceError, pointer
+    return _in_file(document, at, _review(document, at).errors)
+
+
+def workflow_warnings(document: Document, at: Sequence[str | int]) -> list[SourceError]:
+    """What the DSL document found at `at` does that workers refuse unless allowed."""
+    return _in_file(document, at, _review(document, at).warnings)
+
+
+def _review(document: Document, at: Sequence[str | int]) -> Review:
+    from stigmer.engine.loader import Document as DslDocument
+    from stigmer.engine.validation import review_document
 
     node = document.data
     for part in at:
         node = node[part]
+    return review_document(DslDocument(data=node, source=document.file))
+
+
+def _in_file(
+    document: Document, at: Sequence[str | int], findings: Sequence[Finding]
+) -> list[SourceError]:
+    from stigmer.resources.source import SourceError, pointer
+
     found = []
-    for problem in validate_data(node, source=document.file):
+    for problem in findings:
         parts = [int(p) if p.isdigit() else p for p in problem.path.split("/")[1:]]
         where = [*at, *parts]
         # The field is named where it is in the file, like every other resource error.
@@ -82,11 +101,14 @@ def apply(
     from stigmer.resources.source import SourceErrors
 
     try:
-        resources = load_resources(file, workflow_errors)
+        resources = load_resources(file, workflow_errors, workflow_warnings)
     except SourceErrors as exc:
         for found in exc.errors:
             error(found)
         raise typer.Exit(1) from None
+    for resource in resources:
+        for found in resource.warnings:
+            warning(found)
 
     async def work(client: Client) -> list[tuple[str, str, str, bool]]:
         applied = []
@@ -152,12 +174,14 @@ def delete(
 def validate(
     files: Annotated[list[Path], typer.Argument(help="DSL workflow files.", exists=True)],
 ) -> None:
-    """Validate DSL workflow files; every problem is reported with file, line and task."""
-    from stigmer.engine.validation import validate_file
-
+    """Validate DSL workflow files, or resource files (Agents, Workflows) as apply reads
+    them; every problem is reported with file, line and task, and so is, as a warning,
+    what workers refuse unless their operator allows it."""
     failed = 0
     for path in files:
-        problems = validate_file(path)
+        problems, warnings = _review_any(path)
+        for found in warnings:
+            warning(found)
         if problems:
             failed += 1
             for problem in problems:
@@ -167,6 +191,26 @@ def validate(
     if failed:
         errors.print(f"{failed} of {len(files)} file(s) invalid")
         raise typer.Exit(1)
+
+
+def _review_any(path: Path) -> tuple[Sequence[object], Sequence[object]]:
+    """The problems and warnings of a DSL document, or of a file of resources."""
+    from stigmer.engine.validation import review_file
+    from stigmer.resources.definitions import load_resources
+    from stigmer.resources.source import SourceErrors, read
+
+    try:
+        documents = read(path)
+    except SourceErrors:
+        documents = []  # not YAML: the DSL review says where
+    if any(isinstance(document.data, dict) and "kind" in document.data for document in documents):
+        try:
+            resources = load_resources([path], workflow_errors, workflow_warnings)
+        except SourceErrors as exc:
+            return exc.errors, []
+        return [], [found for resource in resources for found in resource.warnings]
+    review = review_file(path)
+    return review.errors, review.warnings
 
 
 def _row(definition: pb.Definition) -> list[str]:

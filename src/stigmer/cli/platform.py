@@ -24,6 +24,18 @@ def register(app: typer.Typer) -> None:
     app.command()(worker)
 
 
+ALLOW_PROCESS_HELP = (
+    "A command definitions may start on these workers: MCP stdio servers, `run: shell` "
+    "(/bin/sh: allowing it allows any command), `run: script` (its interpreter). Repeat for "
+    "more; `*` allows any. Or STIGMER_ALLOW_PROCESSES, comma-separated [default: none]."
+)
+ALLOW_FILES_HELP = (
+    "A directory whose files definitions may read on these workers (`file://` documents, "
+    "script sources, the scripted agent's files). Repeat for more. Or STIGMER_ALLOW_FILES, "
+    "comma-separated [default: none]."
+)
+
+
 def server(
     data_dir: Annotated[Path | None, typer.Option(help="State of the local platform.")] = None,
     host: Annotated[str | None, typer.Option(help="Interface the API binds to.")] = None,
@@ -63,6 +75,12 @@ def server(
         ),
     ] = None,
     workers: Annotated[bool, typer.Option(help="Run the workers of all three queues.")] = True,
+    allow_process: Annotated[
+        list[str] | None, typer.Option(help=ALLOW_PROCESS_HELP, show_default=False)
+    ] = None,
+    allow_files: Annotated[
+        list[Path] | None, typer.Option(help=ALLOW_FILES_HELP, show_default=False)
+    ] = None,
 ) -> None:
     """Run everything on this machine: Temporal (embedded), the API and the workers."""
     from pydantic import SecretStr
@@ -95,6 +113,8 @@ def server(
         tls_key=tls_key,
         database_url=database_url,
         allow_plaintext=allow_plaintext,
+        allow_processes=allow_process or None,  # none given: the variable's, if set
+        allow_files=allow_files or None,
     )
     configure_logging(settings)
     os.umask(0o077)  # every file the platform writes (database, WAL, logs) is owner-only
@@ -170,6 +190,12 @@ def worker(
         str | None,
         typer.Option(help="pinned (default) or auto-upgrade: where running workflows go."),
     ] = None,
+    allow_process: Annotated[
+        list[str] | None, typer.Option(help=ALLOW_PROCESS_HELP, show_default=False)
+    ] = None,
+    allow_files: Annotated[
+        list[Path] | None, typer.Option(help=ALLOW_FILES_HELP, show_default=False)
+    ] = None,
 ) -> None:
     """Run the workers of some queues alone, to scale them out on more machines."""
     from stigmer.config import load_settings
@@ -204,6 +230,8 @@ def worker(
         worker_deployment=worker_deployment,
         worker_build_id=worker_build_id,
         worker_versioning=worker_versioning,
+        allow_processes=allow_process or None,
+        allow_files=allow_files or None,
     )
     try:
         deployment(settings)

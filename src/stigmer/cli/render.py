@@ -31,6 +31,11 @@ def error(message: object) -> None:
     errors.print(f"[red]error:[/] {escape(str(message))}", highlight=False)
 
 
+def warning(message: object) -> None:
+    """One warning line on stderr, printed as written (like `error`)."""
+    errors.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False)
+
+
 class Output(StrEnum):
     table = "table"
     json = "json"

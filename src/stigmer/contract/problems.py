@@ -34,6 +34,9 @@ OPERATOR = _OWN + "operator"
 """An operator failed the execution by hand."""
 UNAVAILABLE = _OWN + "unavailable"
 """The platform could not start the execution."""
+PERMISSION = _OWN + "permission"
+"""The worker's operator does not allow what the definition asked for: starting a process,
+reading a file (see `stigmer.permissions`). Retrying cannot change the answer."""
 
 DEFAULT_STATUS: dict[str, int] = {
     CONFIGURATION: 400,
@@ -47,6 +50,7 @@ DEFAULT_STATUS: dict[str, int] = {
     CANCELLED: 499,
     OPERATOR: 500,
     UNAVAILABLE: 503,
+    PERMISSION: 403,
 }
 """The default status per type; a more precise status may always be used."""
 

@@ -29,10 +29,12 @@ from stigmer.engine import expressions as ex
 from stigmer.engine import registry, schemas
 from stigmer.engine.durations import parse_duration, parse_positive
 from stigmer.engine.outbound.auth import SCHEMES
+from stigmer.engine.outbound.resources import endpoint_uri, is_local
 from stigmer.engine.outbound.secrets import names_read
 from stigmer.engine.pointers import json_pointer
 from stigmer.engine.retries import MOST_RETRIES
 from stigmer.engine.tasktype import describe, task_kind
+from stigmer.permissions import files_advice, process_advice
 
 FLOW_DIRECTIVES = ("continue", "exit", "end")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -58,6 +60,8 @@ class Checker:
         self.secrets_readable = False
         """Whether the expressions being checked may read `$secrets` (see `arguments`)."""
         self.found: list[tuple[str, str]] = []
+        self.warned: list[tuple[str, str]] = []
+        """What is valid but runs only where a worker's operator allows it."""
 
     def problems(self) -> list[tuple[str, str]]:
         data = self.data
@@ -81,6 +85,27 @@ class Checker:
 
     def add(self, pointer: str, message: str) -> None:
         self.found.append((pointer, message))
+
+    def starts_process(self, program: str, pointer: str, *, allow_as: str) -> None:
+        self.warned.append(
+            (
+                pointer,
+                f"starts {program} on the engine worker, which refuses it unless "
+                f"{process_advice(allow_as)}",
+            )
+        )
+
+    def reads_file(self, endpoint: Any, pointer: str) -> None:
+        uri = endpoint_uri(endpoint) if endpoint is not None else ""
+        if not uri:
+            return
+        if ex.strict_body(uri) is not None:
+            subject = "may read a file of the engine worker (its URI is an expression)"
+        elif is_local(uri):
+            subject = f"reads the file {uri!r} on the engine worker"
+        else:
+            return
+        self.warned.append((pointer, f"{subject}, which refuses it unless {files_advice()}"))
 
     def field(self, value: Any, pointer: str, args: frozenset[str]) -> None:
         if isinstance(value, str):

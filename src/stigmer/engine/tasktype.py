@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from stigmer.engine.events import Inbox
 from stigmer.engine.expressions import Evaluator
 from stigmer.engine.position import Tracker
+from stigmer.permissions import Permissions
 
 if TYPE_CHECKING:
     from stigmer.client import WorkerClient
@@ -210,6 +211,14 @@ class Checks(Protocol):
     def reusable(self, kind: str, name: str) -> Any:
         """The definition named `name` in `use.<kind>`, or None."""
 
+    def starts_process(self, program: str, pointer: str, *, allow_as: str) -> None:
+        """The task starts `program` on the engine worker: a warning that its operator must
+        allow it (as `allow_as`), not a problem."""
+
+    def reads_file(self, endpoint: Any, pointer: str) -> None:
+        """The task reads the resource at `endpoint` (a URI, an object with one, or an
+        expression): a warning if it may be a file of the engine worker's disk."""
+
 
 @dataclass(frozen=True)
 class Services:
@@ -217,6 +226,11 @@ class Services:
 
     settings: Settings
     api: WorkerClient
+
+    @property
+    def permissions(self) -> Permissions:
+        """What this worker's operator lets definitions do (start processes, read files)."""
+        return Permissions.of(self.settings)
 
 
 Activities = dict[str, Callable[..., Awaitable[Any]]]

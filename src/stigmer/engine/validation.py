@@ -4,14 +4,16 @@ All problems are collected and returned together, each with file, line, the task
 and the JSON pointer of the offending node, so an author fixes a document in one pass.
 The schema's part is `schema_check`; what every task has in common is `checks`; what a
 task's own kind needs is its type's (`stigmer.engine.registry`). The API validates with
-the same functions on apply and create, so what passes here runs.
+the same functions on apply and create, so what passes here runs, except what the worker
+refuses unless its operator allows it (starting a process, reading a file:
+`stigmer.permissions`), which a review reports as warnings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from stigmer.engine.checks import Checker
 from stigmer.engine.loader import Document, LoadError, load_path, load_text
@@ -19,8 +21,8 @@ from stigmer.engine.schema_check import schema_problems
 
 
 @dataclass(frozen=True)
-class ValidationError:
-    """One problem in a document."""
+class Finding:
+    """Something found in a document, and where."""
 
     file: str
     line: int | None
@@ -36,6 +38,24 @@ class ValidationError:
         return f"{where}: {subject}: {self.message}"
 
 
+@dataclass(frozen=True)
+class ValidationError(Finding):
+    """One problem in a document."""
+
+
+@dataclass(frozen=True)
+class ValidationWarning(Finding):
+    """Something valid that engine workers run only if their operator allows it."""
+
+
+@dataclass(frozen=True)
+class Review:
+    """Every problem of a document, and every warning."""
+
+    errors: list[ValidationError]
+    warnings: list[ValidationWarning]
+
+
 class WorkflowInvalidError(Exception):
     """A document failed validation; `errors` holds every problem found."""
 
@@ -46,11 +66,7 @@ class WorkflowInvalidError(Exception):
 
 def validate_file(path: str | Path) -> list[ValidationError]:
     """Every problem in the YAML/JSON file at `path` (empty when it is valid)."""
-    try:
-        document = load_path(path)
-    except LoadError as exc:
-        return [_load_failure(exc)]
-    return validate_document(document)
+    return review_file(path).errors
 
 
 def validate_text(text: str, *, source: str = "<string>") -> list[ValidationError]:
@@ -69,15 +85,40 @@ def validate_data(data: Any, *, source: str = "<document>") -> list[ValidationEr
 
 def validate_document(document: Document) -> list[ValidationError]:
     """Every problem in a loaded document, in document order."""
+    return review_document(document).errors
+
+
+def review_file(path: str | Path) -> Review:
+    """Every problem and warning of the YAML/JSON file at `path`."""
+    try:
+        document = load_path(path)
+    except LoadError as exc:
+        return Review([_load_failure(exc)], [])
+    return review_document(document)
+
+
+def review_document(document: Document) -> Review:
+    """Every problem and warning of a loaded document, each in document order."""
     against_schema = list(schema_problems(document.data))
     faulted = {_task_of(path) for path, _ in against_schema}
-    found = [*against_schema, *Checker(document.data, faulted).problems()]
-    unique = dict.fromkeys(found)
-    errors = [
-        ValidationError(document.source, document.line(path), _task_of(path), path, message)
-        for path, message in unique
+    checker = Checker(document.data, faulted)
+    found = [*against_schema, *checker.problems()]
+    return Review(
+        _located(ValidationError, document, found),
+        _located(ValidationWarning, document, checker.warned),
+    )
+
+
+F = TypeVar("F", bound=Finding)
+
+
+def _located(kind: type[F], document: Document, found: list[tuple[str, str]]) -> list[F]:
+    """Each (pointer, message) once, with its line and task, in document order."""
+    located = [
+        kind(document.source, document.line(path), _task_of(path), path, message)
+        for path, message in dict.fromkeys(found)
     ]
-    return sorted(errors, key=lambda e: (e.line or 0, e.path))
+    return sorted(located, key=lambda f: (f.line or 0, f.path))
 
 
 def load_workflow(path: str | Path) -> dict[str, Any]:

@@ -3,11 +3,14 @@
 A file holds one or more YAML documents of the form
 `{apiVersion: stigmer.dev/v1, kind: Agent|Workflow, metadata: {name}, spec: {...}}`.
 A plain DSL document (with `document:` and `do:`) is taken as a Workflow named by
-`document.name`. Every problem is reported with file, line and field, all at once.
+`document.name`. Every problem is reported with file, line and field, all at once; so is
+every warning: what is valid but runs only where a worker's operator allows it
+(`stigmer.permissions`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -18,7 +21,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from stigmer.resources.agent import AgentSpec
+from stigmer.permissions import process_advice
+from stigmer.resources.agent import AgentSpec, McpTool
 from stigmer.resources.api_version import API_VERSION
 from stigmer.resources.source import Document, SourceError, SourceErrors, files_in, read
 
@@ -26,7 +30,8 @@ KINDS = ("Agent", "Workflow")
 NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,251}[a-z0-9])?$")
 
 WorkflowCheck = Callable[[Document, Sequence[str | int]], list[SourceError]]
-"""Validates the DSL document found at the given path of a Document (the engine's job)."""
+"""Validates the DSL document found at the given path of a Document (the engine's job);
+the same shape reports its warnings."""
 
 
 @dataclass
@@ -37,6 +42,8 @@ class Resource:
     metadata: dict[str, Any]
     file: str
     line: int
+    warnings: list[SourceError] = dataclasses.field(default_factory=list)
+    """What workers refuse unless their operator allows it (starting a process, ...)."""
 
 
 def content_version(spec: dict[str, Any]) -> str:
@@ -54,6 +61,20 @@ def agent_spec_errors(spec: Any) -> list[tuple[tuple[str | int, ...], str]]:
     return []
 
 
+def agent_spec_warnings(spec: AgentSpec) -> list[tuple[tuple[str | int, ...], str]]:
+    """What a valid Agent spec starts on the runner, which refuses it unless its operator
+    allows it, as (path inside the spec, message)."""
+    return [
+        (
+            ("tools", index, "mcp", "command"),
+            f"the MCP server {tool.mcp.name!r} starts {tool.mcp.command!r} on the runner, "
+            f"which refuses it unless {process_advice(tool.mcp.command)}",
+        )
+        for index, tool in enumerate(spec.tools)
+        if isinstance(tool, McpTool) and tool.mcp.command is not None
+    ]
+
+
 def name_error(name: Any) -> str | None:
     if not isinstance(name, str) or not name:
         return "is required"
@@ -65,13 +86,16 @@ def name_error(name: Any) -> str | None:
 
 
 def parse_document(
-    document: Document, check_workflow: WorkflowCheck
+    document: Document, check_workflow: WorkflowCheck, warn_workflow: WorkflowCheck | None = None
 ) -> Resource | list[SourceError]:
     data = document.data
     if not isinstance(data, dict):
         return [document.error([], "a resource must be a mapping")]
     if "document" in data and "do" in data and "kind" not in data:
-        return _plain_workflow(document, data, check_workflow)
+        plain_workflow = _plain_workflow(document, data, check_workflow)
+        if isinstance(plain_workflow, Resource) and warn_workflow is not None:
+            plain_workflow.warnings = warn_workflow(document, [])
+        return plain_workflow
     errors: list[SourceError] = []
     if data.get("apiVersion") != API_VERSION:
         errors.append(document.error(["apiVersion"], f"must be {API_VERSION!r}"))
@@ -100,7 +124,16 @@ def parse_document(
         return errors
     assert isinstance(spec, dict) and isinstance(kind, str)
     extra = {k: v for k, v in metadata.items() if k in ("labels", "annotations")}
-    return Resource(kind, metadata["name"], spec, extra, document.file, document.start_line)
+    if kind == "Agent":
+        warnings = [
+            document.error(["spec", *path], message)
+            for path, message in agent_spec_warnings(AgentSpec.model_validate(spec))
+        ]
+    else:
+        warnings = warn_workflow(document, ["spec"]) if warn_workflow is not None else []
+    return Resource(
+        kind, metadata["name"], spec, extra, document.file, document.start_line, warnings
+    )
 
 
 def _string_map_errors(document: Document, metadata: dict[str, Any]) -> list[SourceError]:
@@ -133,8 +166,11 @@ def _plain_workflow(
     return Resource("Workflow", str(name), data, {}, document.file, document.start_line)
 
 
-def load_resources(paths: Sequence[Path], check_workflow: WorkflowCheck) -> list[Resource]:
-    """Every resource in the given files and folders, or SourceErrors naming each problem."""
+def load_resources(
+    paths: Sequence[Path], check_workflow: WorkflowCheck, warn_workflow: WorkflowCheck | None = None
+) -> list[Resource]:
+    """Every resource in the given files and folders, or SourceErrors naming each problem;
+    each with its warnings (a Workflow's from `warn_workflow`)."""
     resources: list[Resource] = []
     errors: list[SourceError] = []
     seen: dict[tuple[str, str], Resource] = {}
@@ -147,7 +183,7 @@ def load_resources(paths: Sequence[Path], check_workflow: WorkflowCheck) -> list
         if not documents:
             errors.append(SourceError(str(path), 0, "", "holds no resource"))
         for document in documents:
-            parsed = parse_document(document, check_workflow)
+            parsed = parse_document(document, check_workflow, warn_workflow)
             if isinstance(parsed, list):
                 errors.extend(parsed)
                 continue

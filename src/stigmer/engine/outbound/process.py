@@ -1,8 +1,10 @@
 """What `run: shell` and `run: script` share: running a process in an engine activity.
 
-Running a process executes code the workflow's author wrote on the engine worker, so it is
-off unless the workers are started with `STIGMER_ALLOW_RUN_PROCESSES=true`; otherwise the
-task faults with a configuration error that says so (`stigmer validate` still accepts it).
+Running a process executes code the workflow's author wrote on the engine worker, so each
+task first asks the worker's permissions (`stigmer.permissions`) for the program it starts
+(`/bin/sh`, the script's interpreter) and starts the path they answer; a program the
+operator did not allow faults the task with the `permission` error naming the flag to set
+(`stigmer validate` accepts the document, and warns).
 
 The process gets `stdin` (a string; nothing when unset), `arguments` as its argv, and an
 environment made of the worker's `PATH`, `HOME`, locale, `TMPDIR`, `TZ` and `USER` plus the
@@ -28,22 +30,12 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from stigmer.contract.problems import CONFIGURATION, RUNTIME, Fault
+from stigmer.contract.problems import CONFIGURATION, RUNTIME
 from stigmer.engine.expressions import to_text
 from stigmer.engine.outbound.remote import Request
 
 RETURN_MODES = ("stdout", "stderr", "code", "all", "none")
 PASSED_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "USER")
-
-
-def processes_off(what: str, request: Request) -> Fault:
-    """The fault of a process the platform does not allow."""
-    return request.fault(
-        CONFIGURATION,
-        f"{what} runs a process on the engine worker, which this platform does not allow; "
-        "start the engine workers with STIGMER_ALLOW_RUN_PROCESSES=true to enable it",
-        title="Processes are not allowed",
-    )
 
 
 async def run(

@@ -8,13 +8,15 @@ r"""`call: grpc`: call a unary method of a gRPC service described by a `.proto` 
           method: SayHello
           arguments: {name: ${ .user.name }}
 
-The activity loads the proto into a temporary directory, compiles it with grpcio-tools'
-protoc into a descriptor set (imports of the well-known types resolve; other imports
-must sit beside the file, or be reachable relative to it for a local one), builds the
-request and response classes from the descriptors and calls the method over a channel to
-`host:port` (TLS on port 443, plaintext otherwise). `arguments` is the request message in
-its JSON form; the output is the response message as JSON with the proto's field names.
-A basic or bearer `service.authentication` is sent as `authorization` metadata.
+The activity loads the proto into a temporary directory (a local one only from the
+directories the worker's operator allows: `stigmer.engine.outbound.resources`), compiles
+it with grpcio-tools' protoc, the platform's own tool, into a descriptor set (imports of
+the well-known types resolve; other imports must sit beside the file, or be reachable
+relative to it for a local one), builds the request and response classes from the
+descriptors and calls the method over a channel to `host:port` (TLS on port 443,
+plaintext otherwise). `arguments` is the request message in its JSON form; the output is
+the response message as JSON with the proto's field names. A basic or bearer
+`service.authentication` is sent as `authorization` metadata.
 
 Only unary methods are supported. A call that fails is the spec's communication error,
 its `status` the HTTP equivalent of the gRPC status and its `title` the gRPC code name.
@@ -93,7 +95,7 @@ async def perform(request: Request, services: Services) -> Any:
 
     args = request.args
     service = args.get("service") or {}
-    pool = await _compile(args["proto"], request)
+    pool = await _compile(args["proto"], request, services)
     try:
         service_descriptor = pool.FindServiceByName(str(service.get("name")))
     except KeyError:
@@ -148,11 +150,13 @@ async def perform(request: Request, services: Services) -> Any:
     return result
 
 
-async def _compile(proto: dict[str, Any], request: Request) -> Any:
+async def _compile(proto: dict[str, Any], request: Request, services: Services) -> Any:
     """The descriptor pool of the proto, compiled with protoc in a temporary directory."""
     from google.protobuf import descriptor_pb2, descriptor_pool
 
-    content, location = await load_resource(proto, request)
+    content, location = await load_resource(
+        proto, request, services.permissions, what="'call: grpc'"
+    )
     with tempfile.TemporaryDirectory(prefix="stigmer-proto-") as work:
         folder = Path(work)
         name = Path(urlsplit(location).path).name or "service.proto"
@@ -206,6 +210,7 @@ def check(task: CallGRPC, pointer: str, checks: Checks) -> None:
     ):
         if policy is not None:
             checks.authentication(policy, where + path)
+    checks.reads_file(endpoint, f"{where}/proto/endpoint")
     checks.arguments(args, where)
 
 

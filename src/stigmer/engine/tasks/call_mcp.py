@@ -18,9 +18,10 @@ documents, so it is accepted and not enforced). The output is the JSON-RPC resul
 error answer, a transport failure, and a tool result flagged `isError` fault the task with
 the spec's runtime error. The HTTP transport is MCP's streamable HTTP.
 
-A stdio server is a process started on the engine worker, so, like `run: shell`, it
-needs `STIGMER_ALLOW_RUN_PROCESSES=true` on the workers. `timeout` must be longer than
-zero.
+A stdio server is a process started on the engine worker, so, like `run: shell`, its
+command must be one the worker's operator allows (`stigmer.permissions`: it is looked up
+on the `PATH` the server gets, and the path checked is the path started). `timeout` must
+be longer than zero.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from stigmer.contract.problems import CONFIGURATION, RUNTIME, TIMEOUT
 from stigmer.engine.durations import parse_positive
 from stigmer.engine.expressions import strict_body, to_text
 from stigmer.engine.models import CallMCP
-from stigmer.engine.outbound.process import processes_off
 from stigmer.engine.outbound.remote import Request, activity_of, call_activity
 from stigmer.engine.outbound.resources import endpoint_uri
 from stigmer.engine.outbound.secrets import defer
@@ -85,15 +85,17 @@ async def perform(request: Request, services: Services) -> Any:
     transport = args.get("transport") or {}
     server: Any
     if isinstance(transport.get("stdio"), dict):
-        if not services.settings.allow_run_processes:
-            raise processes_off("a stdio MCP server", request)
         stdio = transport["stdio"]
+        command = str(stdio.get("command"))
+        env = {str(k): to_text(v) for k, v in (stdio.get("environment") or {}).items()}
         server = StdioServerParameters(
-            command=str(stdio.get("command")),
+            command=services.permissions.command(
+                command, what="'call: mcp' (stdio)", search_path=env.get("PATH")
+            ),
             args=[to_text(a) for a in stdio.get("arguments") or []],
-            env={str(k): to_text(v) for k, v in (stdio.get("environment") or {}).items()} or None,
+            env=env or None,
         )
-        where = f"the MCP server {server.command!r}"
+        where = f"the MCP server {command!r}"
     elif isinstance(transport.get("http"), dict):
         options = transport["http"]
         url = endpoint_uri(options.get("endpoint"))
@@ -178,6 +180,15 @@ def check(task: CallMCP, pointer: str, checks: Checks) -> None:
     timeout = args.get("timeout")
     if timeout is not None and strict_body(timeout) is None:
         checks.duration(timeout, f"{where}/timeout", positive=True)
+    stdio = (args.get("transport") or {}).get("stdio")
+    if isinstance(stdio, dict):
+        command = stdio.get("command")
+        literal = isinstance(command, str) and strict_body(command) is None
+        checks.starts_process(
+            repr(command) if literal else "the command its expression gives",
+            f"{where}/transport/stdio/command",
+            allow_as=str(command) if literal else "COMMAND",
+        )
     checks.arguments(args, where)
 
 

@@ -11,7 +11,8 @@ r"""`call: openapi`: call an operation of an OpenAPI (3.x) or Swagger (2.0) docu
           redirect: false
 
 The activity loads the document (JSON or YAML; over HTTP with the endpoint's
-authentication, or from the worker's disk), finds the operation by `operationId`, and
+authentication, or from the worker's disk inside the directories its operator allows:
+`stigmer.engine.outbound.resources`), finds the operation by `operationId`, and
 sends it as `call: http` would, with the same output modes and errors. `parameters` are
 matched by name to the operation's path, query, header and cookie parameters; the
 request body is the parameter named like a Swagger `in: body` parameter, else `body`
@@ -71,7 +72,9 @@ async def run(task: CallOpenAPI, input: Any, scope: TaskScope) -> Any:
 async def perform(request: Request, services: Services) -> Any:
     """Load the document, build the operation's request and send it."""
     args = request.args
-    content, location = await load_resource(args["document"], request)
+    content, location = await load_resource(
+        args["document"], request, services.permissions, what="'call: openapi'"
+    )
     spec = _parse(content, location, request)
     operation_id = args.get("operationId")
     found = _operation(spec, operation_id)
@@ -199,6 +202,7 @@ def check(task: CallOpenAPI, pointer: str, checks: Checks) -> None:
     ):
         if policy is not None:
             checks.authentication(policy, where + path)
+    checks.reads_file(endpoint, f"{where}/document/endpoint")
     checks.arguments(args, where)
 
 

@@ -16,8 +16,9 @@ The code is written to a file in a temporary directory, which is also the workin
 directory, and run as `python FILE ARGS...` (the worker's own interpreter) or
 `node FILE ARGS...`, so `sys.argv[1:]` and `process.argv.slice(2)` are the arguments.
 `code` is code, not an expression: it is never evaluated, so `${ }` in JavaScript stays
-itself. A worker without `node` faults a JavaScript task with a configuration error.
-Opt-in, output and `await`: see `stigmer.engine.outbound.process`.
+itself. A worker without `node` faults a JavaScript task with a configuration error. The
+worker must allow the interpreter (which allows any code) and, for a `source` file, its
+directory; permissions, output and `await`: see `stigmer.engine.outbound.process`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ from stigmer.engine.tasktype import Checks, Services, TaskScope, TaskType, plain
 
 ACTIVITY = "stigmer/engine/run-script"
 LANGUAGES = {"python": ".py", "js": ".js", "javascript": ".js"}
+INTERPRETERS = {
+    "python": ("the engine worker's own Python interpreter", "PATH-OF-THAT-PYTHON"),
+    "js": ("node", "node"),
+    "javascript": ("node", "node"),
+}
+"""What each language starts, as validation names it (and the value its operator allows)."""
 
 
 class ScriptTask(RunTask):
@@ -64,9 +71,8 @@ async def run(task: ScriptTask, input: Any, scope: TaskScope) -> Any:
 
 
 async def perform(request: Request, services: Services) -> Any:
-    """Write the script to a file and run it with its language's interpreter."""
-    if not services.settings.allow_run_processes:
-        raise process.processes_off("'run: script'", request)
+    """Write the script to a file and run it with its language's interpreter, if the
+    worker allows that interpreter."""
     args = request.args
     language = str(args.get("language", "")).lower()
     if language not in LANGUAGES:
@@ -75,15 +81,18 @@ async def perform(request: Request, services: Services) -> Any:
             f"script language {args.get('language')!r} is not supported; use "
             f"{', '.join(LANGUAGES)}",
         )
-    interpreter = sys.executable if language == "python" else shutil.which("node")
-    if interpreter is None:
+    found = sys.executable if language == "python" else shutil.which("node")
+    if found is None:
         raise request.fault(
             CONFIGURATION,
             "a JavaScript script needs Node.js, and `node` is not on the engine worker's PATH",
         )
+    interpreter = services.permissions.command(found, what=f"'run: script' ({language})")
     code = args.get("code")
     if code is None and isinstance(args.get("source"), dict):
-        content, _ = await load_resource(args["source"], request)
+        content, _ = await load_resource(
+            args["source"], request, services.permissions, what="'run: script'"
+        )
         code = content.decode("utf-8", errors="replace")
     if not isinstance(code, str):
         raise request.fault(CONFIGURATION, "the script needs 'code' or 'source'")
@@ -112,7 +121,12 @@ def check(task: ScriptTask, pointer: str, checks: Checks) -> None:
             f"{where}/language",
             f"script language {language!r} is not supported; use {', '.join(LANGUAGES)}",
         )
+    if isinstance(language, str) and language.lower() in INTERPRETERS:
+        program, allow_as = INTERPRETERS[language.lower()]
+        checks.starts_process(program, f"{where}/language", allow_as=allow_as)
     source = script.get("source")
+    if isinstance(source, dict):
+        checks.reads_file(source.get("endpoint"), f"{where}/source/endpoint")
     if isinstance(source, dict) and isinstance(source.get("endpoint"), dict):
         policy = source["endpoint"].get("authentication")
         if policy is not None:

@@ -11,8 +11,9 @@ r"""`run: shell`: a shell command, run by `/bin/sh -c` in an engine activity.
           await: true                      # false: start it, do not wait
 
 The command is an argument like any other: a `${ ... }` command is evaluated, any other is
-run as written (shell `${VAR}` inside it stay the shell's). Opt-in, output and `await`:
-see `stigmer.engine.outbound.process`.
+run as written (shell `${VAR}` inside it stay the shell's). The worker must allow `/bin/sh`
+(which allows any command); permissions, output and `await`: see
+`stigmer.engine.outbound.process`.
 """
 
 from __future__ import annotations
@@ -45,13 +46,12 @@ async def run(task: ShellTask, input: Any, scope: TaskScope) -> Any:
 
 
 async def perform(request: Request, services: Services) -> Any:
-    """Run the command, if the platform allows processes."""
-    if not services.settings.allow_run_processes:
-        raise process.processes_off("'run: shell'", request)
+    """Run the command, if the worker allows its shell."""
+    shell = services.permissions.command(SHELL, what="'run: shell'")
     command = request.args.get("command")
     if not isinstance(command, str) or not command.strip():
         raise request.fault(CONFIGURATION, f"'command' must be a shell command, got {command!r}")
-    argv = [SHELL, "-c", command, "sh", *process.arguments(request)]
+    argv = [shell, "-c", command, "sh", *process.arguments(request)]
     if request.args.get("await") is False:
         await process.start(argv, request, what="the shell command")
         return None
@@ -59,6 +59,11 @@ async def perform(request: Request, services: Services) -> Any:
 
 
 def check(task: ShellTask, pointer: str, checks: Checks) -> None:
+    checks.starts_process(
+        f"{SHELL!r} (allowing it allows any command)",
+        f"{pointer}/run/shell/command",
+        allow_as=SHELL,
+    )
     checks.arguments(plain(task.run.shell), f"{pointer}/run/shell")
 
 
