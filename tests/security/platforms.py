@@ -5,6 +5,8 @@
 - *public*: `stigmer server --host 0.0.0.0 --allow-plaintext --no-workers` with a user
   token, and one `stigmer worker` process for all three queues that reads the worker
   credential from the file the server made.
+- *permitted*: `stigmer server` whose workers allow definitions some commands and the
+  files of one directory (`stigmer.permissions`).
 
 Both run on the session's Temporal dev server with their own queue prefix, log at DEBUG
 to a file per process, and are reached the way an outsider would: the public one at the
@@ -153,6 +155,22 @@ def tuned_platform(temporal_address: str, root: Path, name: str, **settings: str
     env = _environment(root, **settings)
     argv = [*CLI, "server", "--temporal-address", temporal_address, "--port", str(port)]
     argv += ["--data-dir", str(platform.data_dir)]
+    platform.parts.append(PartProcess("server", argv, env, root / "server.log"))
+    return platform
+
+
+def permitted_platform(
+    temporal_address: str, root: Path, processes: list[str], files: Path
+) -> ServedPlatform:
+    """`stigmer server` whose workers let definitions start `processes` (given as
+    `--allow-process` flags) and read the files under `files` (STIGMER_ALLOW_FILES)."""
+    port = free_port()
+    platform = ServedPlatform("permitted", port, "127.0.0.1", root / "data", None)
+    env = _environment(root, STIGMER_ALLOW_FILES=str(files))
+    argv = [*CLI, "server", "--temporal-address", temporal_address, "--port", str(port)]
+    argv += ["--data-dir", str(platform.data_dir)]
+    for command in processes:
+        argv += ["--allow-process", command]
     platform.parts.append(PartProcess("server", argv, env, root / "server.log"))
     return platform
 
