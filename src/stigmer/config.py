@@ -11,10 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from stigmer import user_token
 from stigmer.contract.names import QUEUE_KINDS as QUEUE_KINDS  # where it always was
 from stigmer.errors import PlatformError
 
@@ -53,7 +54,12 @@ class Settings(BaseSettings):
     port: int = Field(default=7234, description="API port.")
     api_token: SecretStr | None = Field(
         default=None,
-        description="The user token clients must send; required off loopback (empty: none).",
+        description="The user token clients must send; required off loopback (empty: none; "
+        "at least 16 characters).",
+    )
+    api_token_file: Path | None = Field(
+        default=None,
+        description="A file holding the user token, instead of STIGMER_API_TOKEN.",
     )
     worker_token: SecretStr | None = Field(
         default=None,
@@ -211,11 +217,20 @@ class Settings(BaseSettings):
     def _expand_all(cls, value: list[Path]) -> list[Path]:
         return [path.expanduser() for path in value]
 
-    @field_validator("api_token", "worker_token")
+    @field_validator("worker_token")
     @classmethod
     def _empty_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         """An empty (or blank) token is no token: it must never pass an access check."""
         return value if value is not None and value.get_secret_value().strip() else None
+
+    @model_validator(mode="after")
+    def _user_token(self) -> Settings:
+        """The user token by the rule every process shares (`stigmer.user_token`): read
+        from its file if one is named, none if blank, refused if short."""
+        given = self.api_token.get_secret_value() if self.api_token is not None else None
+        token = user_token.resolve(given, self.api_token_file)
+        self.api_token = SecretStr(token) if token is not None else None
+        return self
 
     @property
     def resolved_database_url(self) -> str:

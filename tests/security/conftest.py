@@ -11,6 +11,7 @@ from tests.security.platforms import (
     API_KEY,
     ServedPlatform,
     default_platform,
+    guarded_platform,
     public_platform,
     started,
 )
@@ -38,6 +39,20 @@ async def public_served(
         tmp_path_factory.mktemp("public"),
         {"STIGMER_SECRET_API_KEY": API_KEY},
     )
+    await started(platform)
+    try:
+        yield platform
+    finally:
+        await platform.stop()
+
+
+@pytest.fixture(scope="package")
+async def guarded_served(
+    temporal_server: EmbeddedTemporal, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[ServedPlatform]:
+    """On loopback with a user token from a file, its console served: its workers hold the
+    secret the leak tests look for."""
+    platform = guarded_platform(temporal_server.address, tmp_path_factory.mktemp("guarded"))
     await started(platform)
     try:
         yield platform

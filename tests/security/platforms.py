@@ -5,6 +5,8 @@
 - *public*: `stigmer server --host 0.0.0.0 --allow-plaintext --no-workers` with a user
   token, and one `stigmer worker` process for all three queues that reads the worker
   credential from the file the server made.
+- *guarded*: `stigmer server` on loopback with a user token read from `--token-file`, its
+  console served, and its own workers holding the secret `API_KEY`.
 - *permitted*: `stigmer server` whose workers allow definitions some commands and the
   files of one directory (`stigmer.permissions`).
 
@@ -54,6 +56,8 @@ class ServedPlatform:
     """Where clients reach the API: the outside address for the public platform."""
     data_dir: Path
     user_token: str | None
+    console_port: int = 0
+    """0: no console."""
     parts: list[PartProcess] = field(default_factory=list)
 
     @property
@@ -63,6 +67,11 @@ class ServedPlatform:
     @property
     def loopback(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def console(self) -> str:
+        assert self.console_port, f"the {self.name} platform serves no console"
+        return f"http://127.0.0.1:{self.console_port}"
 
     def worker_credential(self) -> str:
         return (self.data_dir / "worker-token").read_text().strip()
@@ -109,8 +118,8 @@ def _environment(root: Path, **extra: str) -> dict[str, str]:
         STIGMER_CONSOLE_PORT="0",
         STIGMER_LOG_LEVEL="DEBUG",
         HOME=str(root),
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -171,6 +180,22 @@ def permitted_platform(
     argv += ["--data-dir", str(platform.data_dir)]
     for command in processes:
         argv += ["--allow-process", command]
+    platform.parts.append(PartProcess("server", argv, env, root / "server.log"))
+    return platform
+
+
+def guarded_platform(temporal_address: str, root: Path) -> ServedPlatform:
+    """`stigmer server` on loopback that requires a user token, given by a file (so it is
+    not on any command line), with its console and its workers, which hold `API_KEY`."""
+    port, console = free_port(), free_port()
+    token = f"guarded-token-{secrets.token_hex(12)}"
+    token_file = root / "user-token"
+    token_file.write_text(token + "\n")
+    token_file.chmod(0o600)
+    platform = ServedPlatform("guarded", port, "127.0.0.1", root / "data", token, console)
+    env = _environment(root, STIGMER_CONSOLE_PORT=str(console), STIGMER_SECRET_API_KEY=API_KEY)
+    argv = [*CLI, "server", "--temporal-address", temporal_address, "--port", str(port)]
+    argv += ["--data-dir", str(platform.data_dir), "--token-file", str(token_file)]
     platform.parts.append(PartProcess("server", argv, env, root / "server.log"))
     return platform
 

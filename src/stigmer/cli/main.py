@@ -36,7 +36,16 @@ def global_options(
     token: Annotated[
         str | None,
         typer.Option(
-            help="Bearer token for the API.", envvar="STIGMER_API_TOKEN", show_default=False
+            help="Bearer token for the API; STIGMER_API_TOKEN or --token-file keep it out of ps.",
+            envvar="STIGMER_API_TOKEN",
+            show_default=False,
+        ),
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="A file holding the bearer token for the API.",
+            envvar="STIGMER_API_TOKEN_FILE",
         ),
     ] = None,
     tls_ca: Annotated[
@@ -54,9 +63,13 @@ def global_options(
         ),
     ] = None,
 ) -> None:
+    from stigmer.cli.common import warn_of_a_token_on_the_command_line
+
+    warn_of_a_token_on_the_command_line(ctx)
     ctx.obj = {
         "address": address,
         "api_token": token,
+        "api_token_file": token_file,
         "tls_ca": tls_ca,
         "tls": tls,
         "allow_plaintext": allow_plaintext,

@@ -37,6 +37,7 @@ ALLOW_FILES_HELP = (
 
 
 def server(
+    ctx: typer.Context,
     data_dir: Annotated[Path | None, typer.Option(help="State of the local platform.")] = None,
     host: Annotated[str | None, typer.Option(help="Interface the API binds to.")] = None,
     port: Annotated[int | None, typer.Option(help="API port [default: 7234].")] = None,
@@ -62,7 +63,19 @@ def server(
     ] = None,
     token: Annotated[
         str | None,
-        typer.Option(help="Bearer token the API requires.", envvar="STIGMER_API_TOKEN"),
+        typer.Option(
+            help="Bearer token the API requires (16 characters or more); STIGMER_API_TOKEN "
+            "or --token-file keep it out of ps.",
+            envvar="STIGMER_API_TOKEN",
+            show_default=False,
+        ),
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="A file holding the bearer token the API requires.",
+            envvar="STIGMER_API_TOKEN_FILE",
+        ),
     ] = None,
     tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate for the API.")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="PEM key for the API.")] = None,
@@ -85,6 +98,7 @@ def server(
     """Run everything on this machine: Temporal (embedded), the API and the workers."""
     from pydantic import SecretStr
 
+    from stigmer.cli.common import warn_of_a_token_on_the_command_line
     from stigmer.config import load_settings
     from stigmer.console.server import ConsoleServer
     from stigmer.credentials import worker_token
@@ -94,6 +108,7 @@ def server(
     from stigmer.server.app import AccessError, ApiServer
     from stigmer.workers import Workers
 
+    warn_of_a_token_on_the_command_line(ctx)
     settings = load_settings(
         data_dir=data_dir,
         host=host,
@@ -109,6 +124,7 @@ def server(
         temporal_tls=temporal_tls,
         temporal_api_key=temporal_api_key,
         api_token=token,
+        api_token_file=token_file,
         tls_cert=tls_cert,
         tls_key=tls_key,
         database_url=database_url,
