@@ -1,4 +1,5 @@
-"""Who may use the console and how: the user token off loopback, and nothing cross-site."""
+"""Who may use the console and how: the API's user token wherever the API requires it,
+on loopback too, and nothing cross-site."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import Client
 from stigmer.config import load_settings
-from stigmer.console.access import TOKEN_COOKIE, Access, fingerprint
+from stigmer.console.access import TOKEN_COOKIE, Access
 from stigmer.console.app import create_app
 from stigmer.console.live import Live
 from stigmer.local.embedded import EmbeddedTemporal, free_port
 from stigmer.resources.values import to_json
+from stigmer.user_token import fingerprint
 from tests.conftest import Platform, running_platform
 from tests.console.conftest import Console
 from tests.handshake.helpers import SCRIPTED, agent_task, document, one_child, script
@@ -91,15 +94,53 @@ async def test_signed_in_the_users_token_is_a_strict_httponly_cookie_and_their_n
     )
     assert done.status_code == 303
     audit = (await guarded.client.execution(call.id)).status.messages[-1]
-    assert to_json(audit.data) == {
+    recorded = to_json(audit.data)
+    # The API names the token the console's call carried; the browser's address is what
+    # the console says of it.
+    assert recorded.pop("operator").startswith(f"user token {fingerprint(USER_TOKEN)} from ipv4:")
+    assert recorded == {
         "action": "fail",
-        "operator": f"console token {fingerprint(USER_TOKEN)} via 10.1.2.3",
+        "claimed_operator": f"console token {fingerprint(USER_TOKEN)} via 10.1.2.3",
         "reason": "host lost",
     }
 
     signed_out = await off_loopback.post("/logout", headers={"origin": ORIGIN})
     assert signed_out.status_code == 303
     assert (await off_loopback.get("/executions")).status_code == 303
+
+
+async def test_on_loopback_an_api_with_a_user_token_asks_for_it_too(guarded: Platform) -> None:
+    """Whoever reaches the machine reaches a loopback console: it lends them nothing."""
+    access = Access.for_settings(guarded.settings)
+    assert access.login_required and access.loopback
+    live = Live()
+    app = create_app(guarded.settings, access, live)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    origin = "http://127.0.0.1:8234"
+    run = await guarded.client.run_agent("scripted", script(sleep=60))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url=origin) as http:
+            page = await http.get(f"/executions/{run.execution.id}")
+            assert page.status_code == 303
+            assert page.headers["location"] == f"/login?next=/executions/{run.execution.id}"
+            forged = await http.post(
+                f"/executions/{run.execution.id}/complete",
+                data={"output": "FORGED"},
+                headers={"origin": origin},
+            )
+            assert forged.status_code == 401 and forged.text == "sign in first"
+            rebound = await http.get("/login", headers={"host": "evil.example:8234"})
+            assert rebound.status_code == 400  # the loopback Host check still holds
+            login = await http.get("/login")
+            assert login.status_code == 200 and 'type="password"' in login.text
+            await http.post("/login", data={"token": USER_TOKEN}, headers={"origin": origin})
+            assert (await http.get(f"/executions/{run.execution.id}")).status_code == 200
+    finally:
+        await live.close()
+        await access.close()
+    found = await guarded.client.execution(run.execution.id)
+    assert found.status.phase != pb.COMPLETED
+    await guarded.client.cancel(run.execution.id)
 
 
 async def test_a_request_from_another_site_changes_nothing(console: Console) -> None:

@@ -77,7 +77,8 @@ async def test_a_cancel_before_the_execution_begins_ends_it_and_tells_its_caller
     assert marks(ran) == [], "a cancelled execution must never start its agent"
     assert told_after < 30, f"the caller heard after {told_after:.1f}s"
     audit = [m for m in done.status.messages if m.role == "system"]
-    assert audit and "cancel requested by test: not needed" in audit[0].content
+    assert audit and audit[0].content.startswith("cancel requested by no credential from ")
+    assert audit[0].content.endswith(' (claimed: "test"): not needed')
 
 
 async def test_a_cancel_in_progress_stops_the_agent_and_tells_its_caller(

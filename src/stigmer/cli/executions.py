@@ -296,7 +296,8 @@ def fail_execution(
 
 
 def operator() -> str:
-    """Who runs the command, for the audit record on the execution."""
+    """Who runs the command, as they say: the audit record on the execution keeps it as a
+    claim beside the operator the API checked (the token and the address of the call)."""
     import getpass
     import socket
 

@@ -1,16 +1,19 @@
 """Who a browser is to the API, and what a request must show to be served.
 
-On loopback the console acts for whoever can reach the machine, with the user token the
-server was given, if any. Anywhere else each browser user signs in with the API's user
-token: it is kept in an HttpOnly, SameSite=Strict cookie and sent as the bearer token on
-that user's calls, so the API's own access rules decide. The console never holds worker
-credentials: only `settings.api_token` (loopback) or the user's own token is ever sent.
+The console obeys the API's credentials everywhere. When the API requires a user token,
+each browser user signs in with it, on loopback too: it is kept in an HttpOnly,
+SameSite=Strict cookie and sent as the bearer token on that user's calls, so the API's
+own access rules decide and its audit names that token. Only a loopback API without a
+user token is used without signing in, as it is by any local process. The console never
+holds a credential of its own: neither the server's user token nor the worker credential.
+
+The API names the operator of an action by the call's credential and address; the
+console adds the browser's address as what the request claims (`Viewer.operator`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,7 @@ from starlette.responses import Response
 
 from stigmer.client import ApiError, Client
 from stigmer.config import Settings, is_loopback
+from stigmer.user_token import fingerprint
 
 TOKEN_COOKIE = "stigmer_console_token"
 CACHED_CLIENTS = 32
@@ -30,7 +34,7 @@ CACHED_CLIENTS = 32
 
 @dataclass(frozen=True)
 class Viewer:
-    """The API as one browser user may use it, and how the audit record names them."""
+    """The API as one browser user may use it, and who they say they are to its audit."""
 
     client: Client
     operator: str
@@ -42,26 +46,28 @@ class Access:
         address: str,
         *,
         login_required: bool,
-        token: str | None = None,
+        loopback: bool = True,
         tls: bool = False,
         tls_ca: Path | None = None,
         secure_cookie: bool = False,
     ) -> None:
         self.address = address
         self.login_required = login_required
+        self.loopback = loopback
         self.secure_cookie = secure_cookie
         self._tls = tls
         self._tls_ca = tls_ca
-        self._shared = None if login_required else self._client(token)
+        self._shared = None if login_required else self._client(None)
         self._clients: OrderedDict[str, Client] = OrderedDict()
 
     @classmethod
     def for_settings(cls, settings: Settings) -> Access:
         tls = settings.tls_cert is not None
+        loopback = settings.binds_loopback_only
         return cls(
             settings.address,
-            login_required=not settings.binds_loopback_only,
-            token=settings.api_token.get_secret_value() if settings.api_token else None,
+            login_required=settings.api_token is not None or not loopback,
+            loopback=loopback,
             tls=tls,
             tls_ca=settings.tls_ca,
             secure_cookie=tls and settings.tls_key is not None,
@@ -131,11 +137,6 @@ class Access:
             await client.close()
 
 
-def fingerprint(token: str) -> str:
-    """A short, stable name for a token in audit records and logs; never the token."""
-    return hashlib.sha256(token.encode()).hexdigest()[:8]
-
-
 _closing: set[asyncio.Task[None]] = set()
 
 
@@ -146,10 +147,10 @@ def _close_later(client: Client) -> None:
     task.add_done_callback(_closing.discard)
 
 
-def host_allowed(host_header: str, login_required: bool) -> bool:
+def host_allowed(host_header: str, loopback: bool) -> bool:
     """On loopback, only loopback names: a page elsewhere that points its own name at
     127.0.0.1 (DNS rebinding) must not read the console as if it were the same site."""
-    if login_required:
+    if not loopback:
         return True
     name = urlsplit(f"//{host_header}").hostname or ""
     return is_loopback(name)

@@ -58,7 +58,7 @@ class Guard:
             return
         request = HTTPConnection(scope)
         refusal: Response | None = None
-        if not host_allowed(request.headers.get("host", ""), self.access.login_required):
+        if not host_allowed(request.headers.get("host", ""), self.access.loopback):
             refusal = PlainTextResponse("unexpected Host for a loopback console", 400)
         elif scope["method"] not in SAFE_METHODS and not same_origin(request):
             refusal = PlainTextResponse("refused: the request did not come from this console", 403)

@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError
 from stigmer.config import Settings
-from stigmer.console.access import TOKEN_COOKIE, Access, Viewer, fingerprint
+from stigmer.console.access import TOKEN_COOKIE, Access, Viewer
 from stigmer.console.listing import LIMIT, PHASES, ListQuery
 from stigmer.console.live import Live
 from stigmer.console.pages import STATIC, Pages
@@ -26,6 +26,7 @@ from stigmer.console.streams import ExecutionUpdates, execution_events, list_eve
 from stigmer.console.tree import call_tree
 from stigmer.console.views import detail, messages, pretty, row, stamp
 from stigmer.resources.values import to_json
+from stigmer.user_token import fingerprint
 
 PING_SECONDS = 15
 """Keeps idle streams open through proxies that close silent connections."""
@@ -55,7 +56,7 @@ DONE_NOTICES = {
 
 
 class SignInRequired(Exception):
-    """This browser has no user token yet (off loopback)."""
+    """This browser has no user token yet (the API requires one)."""
 
 
 @dataclass

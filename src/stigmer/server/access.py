@@ -7,6 +7,11 @@ the platform's own workers to `WorkerService` too: reading a caller's task token
 an execution's status, reporting results and deliveries. A client is refused those with
 PERMISSION_DENIED, on loopback as well, so no local process can read a token or forge an
 agent's end. Tokens are compared in constant time and never logged.
+
+Who made a call, as audit records name them, is what the API can check: the credential
+the call carried (the user token by its fingerprint, the worker credential, or none on a
+loopback API without a user token) and the address it came from; never what the request
+says about itself.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 import grpc
 
 from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.user_token import fingerprint
 
 OPEN_PREFIXES = ("/grpc.health.v1.Health/",)
 WORKER_SERVICE = "/" + pb.DESCRIPTOR.services_by_name["WorkerService"].full_name + "/"
@@ -40,21 +46,33 @@ class Access:
             raise ValueError("the worker credential must not be empty")
         self._user = f"Bearer {user_token}".encode() if user_token else None
         self._worker = f"Bearer {worker_token}".encode()
+        self._user_name = f"user token {fingerprint(user_token)}" if user_token else ""
 
     def role(self, metadata: Metadata) -> Role | None:
         """The caller's role, or None when its credential is missing or wrong."""
-        given = _bearer(metadata)
-        if given is not None and hmac.compare_digest(given, self._worker):
-            return Role.WORKER
-        if self._user is None:
-            return Role.CLIENT  # no user token set: clients need none (loopback only)
-        if given is not None and hmac.compare_digest(given, self._user):
-            return Role.CLIENT
-        return None
+        return self._credential(metadata)[0]
 
     def is_worker(self, context: grpc.aio.ServicerContext[Any, Any]) -> bool:
         metadata: Metadata = context.invocation_metadata()
         return self.role(metadata) is Role.WORKER
+
+    def caller(self, context: grpc.aio.ServicerContext[Any, Any]) -> str:
+        """Who made this call, for an audit record: its credential and its address."""
+        metadata: Metadata = context.invocation_metadata()
+        return f"{self._credential(metadata)[1]} from {context.peer() or 'an unknown address'}"
+
+    def _credential(self, metadata: Metadata) -> tuple[Role | None, str]:
+        """The role the call's credential grants, and that credential's name."""
+        given = _bearer(metadata)
+        if given is not None and hmac.compare_digest(given, self._worker):
+            return Role.WORKER, "the worker credential"
+        if self._user is None:
+            # No user token set: clients need none (loopback only); whatever one sent
+            # was not checked, so it names no one.
+            return Role.CLIENT, "no credential"
+        if given is not None and hmac.compare_digest(given, self._user):
+            return Role.CLIENT, self._user_name
+        return None, "a wrong credential"
 
 
 def _bearer(metadata: Metadata) -> bytes | None:

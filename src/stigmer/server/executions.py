@@ -1,4 +1,8 @@
-"""ExecutionService: what clients do with executions — create, read, watch, cancel, finish."""
+"""ExecutionService: what clients do with executions — create, read, watch, cancel, finish.
+
+An operator's action is audited under the credential and address of the call that asked
+for it (`Access.caller`); the request's own `operator` field is recorded only as a claim.
+"""
 
 from __future__ import annotations
 
@@ -114,7 +118,7 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
     @rpc
     async def Cancel(self, request: pb.CancelExecutionRequest, context: Context) -> pb.Execution:
         return await self.operators.cancel(
-            required_id(request.id), request.reason, request.operator
+            required_id(request.id), request.reason, self.access.caller(context), request.operator
         )
 
     @rpc
@@ -122,14 +126,20 @@ class ExecutionService(pb_grpc.ExecutionServiceServicer):
         self, request: pb.CompleteExecutionRequest, context: Context
     ) -> pb.Execution:
         return await self.operators.complete(
-            required_id(request.id), request.output, request.operator, request.reason
+            required_id(request.id),
+            request.output,
+            self.access.caller(context),
+            request.reason,
+            request.operator,
         )
 
     @rpc
     async def Fail(self, request: pb.FailExecutionRequest, context: Context) -> pb.Execution:
         if not request.reason:
             raise InvalidArgument("reason", "is required: it becomes the error's detail")
-        return await self.operators.fail(required_id(request.id), request.reason, request.operator)
+        return await self.operators.fail(
+            required_id(request.id), request.reason, self.access.caller(context), request.operator
+        )
 
     @rpc
     async def ListStuck(

@@ -1,7 +1,9 @@
 """What clients may do to an execution besides reading it: cancel it, or finish it by hand.
 
 Every action is audited: who asked, why and when is kept on the execution as a system
-message, counted, and logged. The caller of the execution is told, exactly once, by the
+message, counted, and logged. Who asked is the caller's credential and address as the API
+checked them (`Access.caller`); what the request says about who sent it is kept beside,
+as a claim (`claimed_operator`), since any client may write anything there. The caller of the execution is told, exactly once, by the
 execution's own workflow when one is running and by the API when none is.
 """
 
@@ -51,14 +53,16 @@ class Operators:
         self.callbacks = callbacks
         self.reconciler = reconciler
 
-    async def cancel(self, execution_id: str, reason: str, operator: str) -> pb.Execution:
+    async def cancel(
+        self, execution_id: str, reason: str, operator: str, claim: str = ""
+    ) -> pb.Execution:
         """Cancel in any phase: its workflow stops the work, records and tells the caller;
         with no workflow running, the API ends it and tells the caller itself."""
         execution = await self.store.executions.get(execution_id)
         if has_ended(execution.status):
             return execution
-        audit = _audit("cancel", operator, reason)
-        message = _audit_message(f"cancel requested by {operator or 'a client'}", reason, audit)
+        audit = _audit("cancel", operator, reason, claim)
+        message = _audit_message("cancel requested", audit)
         execution = await self.recorder.update(
             execution_id, lambda status: request_cancel(status, message)
         )
@@ -84,7 +88,7 @@ class Operators:
         return await self.callbacks.answer(execution, by="cancel")
 
     async def complete(
-        self, execution_id: str, output: str, operator: str, reason: str
+        self, execution_id: str, output: str, operator: str, reason: str, claim: str = ""
     ) -> pb.Execution:
         execution = await self.store.executions.get(execution_id)
         report = pb.EndingReport(id=execution_id, phase=pb.COMPLETED)
@@ -92,9 +96,12 @@ class Operators:
             json_format.Parse(_json_text(output), report.structured)
         else:
             report.output = output
-        return await self._finish_by_hand(execution, report, "complete", operator, reason)
+        audit = _audit("complete", operator, reason, claim)
+        return await self._finish_by_hand(execution, report, audit)
 
-    async def fail(self, execution_id: str, reason: str, operator: str) -> pb.Execution:
+    async def fail(
+        self, execution_id: str, reason: str, operator: str, claim: str = ""
+    ) -> pb.Execution:
         execution = await self.store.executions.get(execution_id)
         report = pb.EndingReport(
             id=execution_id,
@@ -103,15 +110,12 @@ class Operators:
                 type=problems.OPERATOR, status=500, title="Failed by an operator", detail=reason
             ),
         )
-        return await self._finish_by_hand(execution, report, "fail", operator, reason)
+        return await self._finish_by_hand(
+            execution, report, _audit("fail", operator, reason, claim)
+        )
 
     async def _finish_by_hand(
-        self,
-        execution: pb.Execution,
-        report: pb.EndingReport,
-        action: str,
-        operator: str,
-        reason: str,
+        self, execution: pb.Execution, report: pb.EndingReport, audit: dict[str, str]
     ) -> pb.Execution:
         """Finish a stuck execution and tell its caller, with an audit record of who and why.
 
@@ -128,9 +132,8 @@ class Operators:
             )
         told = _told_view(execution, report) if ended else None
         stored = split_large(report, self.settings.result_size_budget)
-        audit = _audit(action, operator, reason)
-        verb = "completed" if action == "complete" else "failed"
-        message = _audit_message(f"{verb} by {operator or 'an operator'}", reason, audit)
+        action = audit["action"]
+        message = _audit_message("completed" if action == "complete" else "failed", audit)
         if not ended:
             await self.launcher.terminate(execution, message.content)
 
@@ -169,11 +172,20 @@ def _told_view(execution: pb.Execution, report: pb.EndingReport) -> pb.Execution
     return told
 
 
-def _audit(action: str, operator: str, reason: str) -> dict[str, str]:
-    return {"action": action, "operator": operator, "reason": reason}
+def _audit(action: str, operator: str, reason: str, claim: str) -> dict[str, str]:
+    """Who (as the API checked them), what and why; what the request claimed, apart."""
+    audit = {"action": action, "operator": operator, "reason": reason}
+    if claim:
+        audit["claimed_operator"] = claim
+    return audit
 
 
-def _audit_message(summary: str, reason: str, audit: dict[str, str]) -> pb.AgentMessage:
+def _audit_message(done: str, audit: dict[str, str]) -> pb.AgentMessage:
+    claim = audit.get("claimed_operator")
+    summary = f"{done} by {audit['operator']}" + (
+        f" (claimed: {json.dumps(claim)})" if claim else ""
+    )
+    reason = audit["reason"]
     message = pb.AgentMessage(role="system", content=summary + (f": {reason}" if reason else ""))
     json_format.ParseDict(audit, message.data)
     return message

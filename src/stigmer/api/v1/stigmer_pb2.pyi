@@ -1096,7 +1096,9 @@ class CancelExecutionRequest(_message.Message):
     id: _builtins.str
     reason: _builtins.str
     operator: _builtins.str
-    """who asked (the CLI sends the local user name); kept as a system message"""
+    """Who the sender says it is (the CLI sends the local user name): kept only as a claim.
+    The audit names the operator by the call's credential and address.
+    """
     def __init__(
         self,
         *,
@@ -1224,8 +1226,8 @@ Global___CallbackToken: _TypeAlias = CallbackToken  # noqa: Y015
 @_typing.final
 class CompleteExecutionRequest(_message.Message):
     """An operator ending an execution by hand: it is recorded as finished and its caller is
-    told through its token. `operator` and `reason` are kept on the execution as a system
-    message, with the time.
+    told through its token. Who did it (the call's credential and address), `reason` and
+    the time are kept on the execution as a system message, `operator` as a claim only.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -1238,7 +1240,7 @@ class CompleteExecutionRequest(_message.Message):
     output: _builtins.str
     """the agent's final text, as the caller receives it"""
     operator: _builtins.str
-    """who did it (the CLI sends the local user name)"""
+    """who the sender says it is: a claim, see CancelExecutionRequest"""
     reason: _builtins.str
     def __init__(
         self,
@@ -1267,6 +1269,7 @@ class FailExecutionRequest(_message.Message):
     reason: _builtins.str
     """required: becomes the error's detail"""
     operator: _builtins.str
+    """who the sender says it is: a claim, see CancelExecutionRequest"""
     def __init__(
         self,
         *,
