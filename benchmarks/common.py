@@ -36,6 +36,7 @@ from stigmer.client import Client, WorkerClient
 from stigmer.config import load_settings
 from stigmer.local.embedded import EmbeddedTemporal, dying_with_parent, free_port
 from stigmer.observability.logs import configure_logging
+from stigmer.sealing.keys import Keyring
 from stigmer.temporal import connect_temporal
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -166,6 +167,7 @@ class BenchPlatform:
             "STIGMER_WORKFLOW_CACHE": str(self.workflow_cache),
             "STIGMER_ADDRESS": self.address,
             "STIGMER_WORKER_TOKEN": secrets.token_urlsafe(24),
+            "STIGMER_PAYLOAD_KEYS": Keyring.fresh().render(),
         }
         temporal = self.temporal.address
         self._spawn(

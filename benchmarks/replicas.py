@@ -45,6 +45,7 @@ from benchmarks.common import (
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import Client
 from stigmer.local.embedded import EmbeddedTemporal, free_port
+from stigmer.sealing.keys import Keyring
 
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 READY_SECONDS = 60.0
@@ -73,6 +74,7 @@ async def two_replicas(workdir: Path, database_url: str) -> AsyncIterator[tuple[
     env.update(
         STIGMER_DATABASE_URL=database_url,
         STIGMER_WORKER_TOKEN=secrets.token_urlsafe(24),
+        STIGMER_PAYLOAD_KEYS=Keyring.fresh().render(),
         STIGMER_METRICS_PORT="0",
         STIGMER_CONSOLE_PORT="0",
         STIGMER_LOG_LEVEL="WARNING",

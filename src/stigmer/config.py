@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     worker_token_file: Path | None = Field(
         default=None, description="Where the worker credential is; default DATA_DIR/worker-token."
     )
+    payload_keys: SecretStr | None = Field(
+        default=None,
+        description="The keys that seal what the platform puts in Temporal, as the keys "
+        "file holds them; default the file `stigmer server` keeps.",
+    )
+    payload_keys_file: Path | None = Field(
+        default=None, description="Where the payload keys are; default DATA_DIR/payload-keys."
+    )
     tls_cert: Path | None = Field(default=None, description="PEM certificate for the API.")
     tls_key: Path | None = Field(default=None, description="PEM private key for the API.")
     tls_ca: Path | None = Field(default=None, description="CA bundle clients trust for the API.")
@@ -122,6 +130,18 @@ class Settings(BaseSettings):
     reconcile_interval: timedelta = Field(
         default=timedelta(seconds=15),
         description="How often the API checks quiet open executions against their Temporal runs.",
+    )
+    reconcile_batch: int = Field(
+        default=100,
+        gt=0,
+        description="Open executions the reconciler asks Temporal about per sweep, walking "
+        "through all of them in turn (10,000 open, 15 s apart: each about every 25 minutes); "
+        "a run Temporal closed is found at the next sweep through its visibility.",
+    )
+    reconcile_lookback: timedelta = Field(
+        default=timedelta(hours=1),
+        description="How far back an API replica that starts leading looks for runs Temporal "
+        "closed; those closed earlier are left to the walk.",
     )
     otlp_endpoint: str | None = Field(
         default=None, description="OTLP/gRPC collector for traces; unset: no tracing at all."
@@ -217,7 +237,7 @@ class Settings(BaseSettings):
     def _expand_all(cls, value: list[Path]) -> list[Path]:
         return [path.expanduser() for path in value]
 
-    @field_validator("worker_token")
+    @field_validator("worker_token", "payload_keys")
     @classmethod
     def _empty_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         """An empty (or blank) token is no token: it must never pass an access check."""

@@ -13,8 +13,10 @@ from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from stigmer.config import Settings
+from stigmer.credentials import payload_keyring
 from stigmer.errors import PlatformError
 from stigmer.observability.tracing import temporal_interceptors
+from stigmer.sealing.codec import sealed_data_converter
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 
@@ -27,7 +29,7 @@ async def connect_temporal(
     settings: Settings,
     *,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-    data_converter: DataConverter = DataConverter.default,
+    data_converter: DataConverter | None = None,
     interceptors: Sequence[Interceptor] = (),
     plugins: Sequence[Plugin] = (),
     runtime: Runtime | None = None,
@@ -38,7 +40,9 @@ async def connect_temporal(
     The namespace is described once so that a typo fails here, with its name, rather
     than on the first workflow call. TLS is on when asked for, and also when an API key
     is given (Temporal's own default), because API keys are only sent over TLS. With an
-    OTLP endpoint set, the client (and workers built on it) carry traces.
+    OTLP endpoint set, the client (and workers built on it) carry traces. Payloads are
+    sealed with the platform's keys (`stigmer.sealing`) unless `data_converter` says
+    otherwise.
     """
     target = settings.temporal_target
     namespace = settings.temporal_namespace
@@ -50,7 +54,7 @@ async def connect_temporal(
                 namespace=namespace,
                 api_key=api_key,
                 tls=True if settings.temporal_tls else None,
-                data_converter=data_converter,
+                data_converter=data_converter or sealed_data_converter(payload_keyring(settings)),
                 interceptors=[*interceptors, *temporal_interceptors(settings)],
                 plugins=plugins,
                 runtime=runtime,

@@ -30,6 +30,7 @@ from stigmer.engine.tasktype import Services
 from stigmer.engine.workflow import WorkflowExecution
 from stigmer.handshake.system_activities import SystemActivities
 from stigmer.permissions import Permissions
+from stigmer.sealing.guard import SealGuard
 from stigmer.secrets import SecretStore
 from stigmer.temporal import connect_temporal
 
@@ -107,6 +108,7 @@ def build_worker(
             ],
             max_concurrent_activities=settings.engine_max_activities,
             workflow_runner=sandbox(),
+            interceptors=[SealGuard()],
             deployment_config=versioned,
             **workflow_polling(settings),
         )
@@ -117,6 +119,7 @@ def build_worker(
             workflows=[AgentExecutionWorkflow],
             activities=[*lifecycle, system.heartbeat_caller],
             workflow_runner=sandbox(),
+            interceptors=[SealGuard()],
             deployment_config=versioned,
             **workflow_polling(settings),
         )
@@ -131,6 +134,7 @@ def build_worker(
         task_queue=name,
         activities=[runner.run_agent],
         max_concurrent_activities=settings.runner_max_activities,
+        interceptors=[SealGuard()],
         deployment_config=versioned,
     )
 

@@ -26,6 +26,7 @@ from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, ApiUnreachable, Client
 from stigmer.contract.phases import TERMINAL
 from stigmer.local.embedded import dying_with_parent, free_port, terminate
+from stigmer.sealing.keys import Keyring
 
 T = TypeVar("T")
 
@@ -139,6 +140,7 @@ class ProcessPlatform:
             STIGMER_LOG_LEVEL="INFO",
             STIGMER_ADDRESS=self.address,
             STIGMER_WORKER_TOKEN=secrets.token_urlsafe(24),
+            STIGMER_PAYLOAD_KEYS=Keyring.fresh().render(),
         )
         if database_url is not None:
             env["STIGMER_DATABASE_URL"] = database_url

@@ -1,6 +1,7 @@
 """Workflow code must replay its own histories: recorded runs of every task type, and the
-histories kept in tests/replay/histories (recorded by an earlier version of the code), are
-replayed by today's workflows without a non-determinism error."""
+histories kept in tests/replay/histories (recorded by an earlier version of the code, with
+the payload keys kept beside them), are replayed by today's workflows without a
+non-determinism error."""
 
 from __future__ import annotations
 
@@ -15,14 +16,22 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from stigmer.agents.workflow import AgentExecutionWorkflow
+from stigmer.credentials import payload_keyring
 from stigmer.engine.scheduling import ScheduledRunWorkflow
 from stigmer.engine.workflow import WorkflowExecution
+from stigmer.sealing.codec import sealed_data_converter
+from stigmer.sealing.guard import SealGuard
+from stigmer.sealing.keys import Keyring
 from stigmer.temporal import connect_temporal
 from stigmer.workers import sandbox
 from tests.conftest import Platform
 from tests.handshake.helpers import SCRIPTED, agent_task, children, script
 
 HISTORIES = Path(__file__).with_name("histories")
+KEYS = HISTORIES / "payload-keys"
+"""The keys the recorded histories were sealed with: test keys, made for them alone."""
+IDS = HISTORIES / "workflow-ids.json"
+"""Each recorded history's workflow id: a caller's idempotency key is made from it."""
 RECORD = os.environ.get("STIGMER_RECORD_HISTORIES") == "1"
 """Set to write this run's histories into tests/replay/histories (review, then commit)."""
 
@@ -100,29 +109,42 @@ async def streamed(histories: list[WorkflowHistory]) -> AsyncIterator[WorkflowHi
         yield history
 
 
-def replayer() -> Replayer:
+def replayer(keyring: Keyring) -> Replayer:
     return Replayer(
         workflows=[WorkflowExecution, AgentExecutionWorkflow, ScheduledRunWorkflow],
         workflow_runner=sandbox(),
+        data_converter=sealed_data_converter(keyring),
+        interceptors=[SealGuard()],
     )
 
 
 async def test_todays_histories_replay(platform: Platform) -> None:
     histories = await record(platform)
     assert len(histories) == 2
-    results = await replayer().replay_workflows(streamed(histories), raise_on_replay_failure=False)
+    keyring = payload_keyring(platform.settings)
+    results = await replayer(keyring).replay_workflows(
+        streamed(histories), raise_on_replay_failure=False
+    )
     assert not results.replay_failures, results.replay_failures
     if RECORD:
         HISTORIES.mkdir(exist_ok=True)
+        KEYS.write_text(keyring.render())
+        ids = {}
         for history in histories:
             name = history.workflow_id.split("/")[0] + ".json"
             (HISTORIES / name).write_text(history.to_json())
+            ids[name] = history.workflow_id
+        IDS.write_text(json.dumps(ids, indent=2) + "\n")
 
 
 @pytest.mark.skipif(not HISTORIES.is_dir(), reason="no recorded histories")
 async def test_recorded_histories_replay() -> None:
-    files = sorted(HISTORIES.glob("*.json"))
-    assert files
-    histories = [WorkflowHistory.from_json(f.stem, json.loads(f.read_text())) for f in files]
+    ids = json.loads(IDS.read_text())
+    assert ids
+    histories = [
+        WorkflowHistory.from_json(workflow_id, json.loads((HISTORIES / name).read_text()))
+        for name, workflow_id in sorted(ids.items())
+    ]
+    keyring = Keyring.parse(KEYS.read_text(), str(KEYS))
     for history in histories:
-        await replayer().replay_workflow(history)
+        await replayer(keyring).replay_workflow(history)

@@ -17,6 +17,7 @@ from pathlib import Path
 from stigmer.client import Client
 from stigmer.config import QUEUE_KINDS
 from stigmer.local.embedded import EmbeddedTemporal, free_port
+from stigmer.sealing.keys import Keyring
 from tests.faults.processes import PartProcess, reachable
 
 CLI = ["-m", "stigmer.cli.main"]
@@ -41,6 +42,7 @@ class Topology:
             STIGMER_CONSOLE_PORT="0",
             STIGMER_LOG_LEVEL="INFO",
             STIGMER_WORKER_TOKEN=secrets.token_urlsafe(24),
+            STIGMER_PAYLOAD_KEYS=Keyring.fresh().render(),
             PYTHONUNBUFFERED="1",
         )
         self.addresses = [f"127.0.0.1:{free_port()}" for _ in range(replicas)]

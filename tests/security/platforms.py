@@ -69,6 +69,10 @@ class ServedPlatform:
         return f"127.0.0.1:{self.port}"
 
     @property
+    def queue_prefix(self) -> str:
+        return self.parts[0].env["STIGMER_QUEUE_PREFIX"]
+
+    @property
     def console(self) -> str:
         assert self.console_port, f"the {self.name} platform serves no console"
         return f"http://127.0.0.1:{self.console_port}"
@@ -151,20 +155,9 @@ def public_platform(
     worker = [*CLI, "worker", "--queue", "engine", "--queue", "agents", "--queue", "runner"]
     worker += ["--temporal-address", temporal_address, "--address", platform.loopback]
     worker += ["--worker-token-file", str(platform.data_dir / "worker-token")]
-    worker_env = {**env, "STIGMER_DATA_DIR": str(root / "worker"), **worker_environment}
+    keys = {"STIGMER_PAYLOAD_KEYS_FILE": str(platform.data_dir / "payload-keys")}
+    worker_env = {**env, "STIGMER_DATA_DIR": str(root / "worker"), **keys, **worker_environment}
     platform.parts.append(PartProcess("worker", worker, worker_env, root / "worker.log"))
-    return platform
-
-
-def tuned_platform(temporal_address: str, root: Path, name: str, **settings: str) -> ServedPlatform:
-    """`stigmer server` on its defaults but for `settings` (`STIGMER_*` variables: another
-    database, a shorter reconcile interval), with its own workers."""
-    port = free_port()
-    platform = ServedPlatform(name, port, "127.0.0.1", root / "data", None)
-    env = _environment(root, **settings)
-    argv = [*CLI, "server", "--temporal-address", temporal_address, "--port", str(port)]
-    argv += ["--data-dir", str(platform.data_dir)]
-    platform.parts.append(PartProcess("server", argv, env, root / "server.log"))
     return platform
 
 
@@ -180,6 +173,18 @@ def permitted_platform(
     argv += ["--data-dir", str(platform.data_dir)]
     for command in processes:
         argv += ["--allow-process", command]
+    platform.parts.append(PartProcess("server", argv, env, root / "server.log"))
+    return platform
+
+
+def tuned_platform(temporal_address: str, root: Path, name: str, **settings: str) -> ServedPlatform:
+    """`stigmer server` on its defaults but for `settings` (`STIGMER_*` variables: another
+    database, a shorter reconcile interval), with its own workers."""
+    port = free_port()
+    platform = ServedPlatform(name, port, "127.0.0.1", root / "data", None)
+    env = _environment(root, **settings)
+    argv = [*CLI, "server", "--temporal-address", temporal_address, "--port", str(port)]
+    argv += ["--data-dir", str(platform.data_dir)]
     platform.parts.append(PartProcess("server", argv, env, root / "server.log"))
     return platform
 

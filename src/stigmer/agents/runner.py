@@ -123,6 +123,7 @@ class RunnerActivities:
         left = await reporter.close(FLUSH_SECONDS)
         result = AgentResult(
             attempt,
+            execution_id=execution_id,
             output=output,
             structured=structured,
             has_structured=has_structured,

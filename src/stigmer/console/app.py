@@ -16,9 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from stigmer.client import ApiError, ApiUnreachable
 from stigmer.config import Settings
 from stigmer.console.access import TOKEN_COOKIE, Access, host_allowed, same_origin
+from stigmer.console.codec import PATH as CODEC_PATH
+from stigmer.console.codec import CodecEndpoint
 from stigmer.console.live import Live
 from stigmer.console.pages import Pages
 from stigmer.console.routes import ActionRefused, Handlers, SignInRequired
+from stigmer.console.views import temporal_ui_base
 
 SECURITY_HEADERS = {
     # Only this console's own files: no inline script, nothing from elsewhere.
@@ -60,7 +63,11 @@ class Guard:
         refusal: Response | None = None
         if not host_allowed(request.headers.get("host", ""), self.access.loopback):
             refusal = PlainTextResponse("unexpected Host for a loopback console", 400)
-        elif scope["method"] not in SAFE_METHODS and not same_origin(request):
+        elif (
+            scope["method"] not in SAFE_METHODS
+            and not scope["path"].startswith(f"{CODEC_PATH}/")  # it checks origins itself
+            and not same_origin(request)
+        ):
             refusal = PlainTextResponse("refused: the request did not come from this console", 403)
 
         async def send_marked(message: Message) -> None:
@@ -118,8 +125,9 @@ def create_app(settings: Settings, access: Access, live: Live) -> Starlette:
         title = "Page not found" if exc.status_code == 404 else "Request refused"
         return error_page(request, exc.status_code, title, str(exc.detail))
 
+    codec = CodecEndpoint(settings, temporal_ui_base(settings))
     return Starlette(
-        routes=handlers.routes(),
+        routes=[*handlers.routes(), *codec.routes()],
         middleware=[Middleware(Guard, access=access)],
         exception_handlers={
             SignInRequired: sign_in_first,

@@ -37,6 +37,8 @@ class AgentResult:
     has_structured: bool = False
     result_ref: str = ""
     """Set when the result was over the size budget and stored apart (PutResult)."""
+    execution_id: str = ""
+    """The execution the run was for: its workflow takes no other execution's result."""
     usage: dict[str, int] | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     """Progress the run could not send before it ended, and system notes about it (as
@@ -120,6 +122,14 @@ class CallRequest:
     parent_execution_id: str = ""
     task_path: str = ""
     """JSON pointer of the calling task, for progress and errors."""
+    call_key: str = ""
+    """The call's idempotency key, fixed by its first caller activity: every activity of
+    the call, including one that re-attaches after a refused forgery, finds the same
+    execution with it (empty: derived from the activity, as before re-attaching existed)."""
+    handover: int = 0
+    """How many times this call re-attached after refusing a forged outcome."""
+    handover_reason: str = ""
+    """The forgery the latest re-attach refused."""
 
 
 @dataclass
@@ -132,3 +142,5 @@ class CallResult:
     structured: Any = None
     result_ref: str = ""
     """Set when the result was over the size budget: fetch it with GetResult."""
+    call_key: str = ""
+    """The idempotency key of the call this result ends: a caller takes only its own."""

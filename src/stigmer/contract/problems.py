@@ -34,9 +34,14 @@ OPERATOR = _OWN + "operator"
 """An operator failed the execution by hand."""
 UNAVAILABLE = _OWN + "unavailable"
 """The platform could not start the execution."""
+FORGERY = _OWN + "forgery"
+"""An outcome the platform did not make (a completion forged through Temporal) was refused."""
 PERMISSION = _OWN + "permission"
 """The worker's operator does not allow what the definition asked for: starting a process,
 reading a file (see `stigmer.permissions`). Retrying cannot change the answer."""
+TOO_LARGE = _OWN + "too-large"
+"""Something is over a size limit (an API message, a Temporal payload, a status): the detail
+names its size and the limit. Refused at once: retrying cannot make it smaller."""
 
 DEFAULT_STATUS: dict[str, int] = {
     CONFIGURATION: 400,
@@ -50,7 +55,9 @@ DEFAULT_STATUS: dict[str, int] = {
     CANCELLED: 499,
     OPERATOR: 500,
     UNAVAILABLE: 503,
+    FORGERY: 502,
     PERMISSION: 403,
+    TOO_LARGE: 413,
 }
 """The default status per type; a more precise status may always be used."""
 

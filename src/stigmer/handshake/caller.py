@@ -9,17 +9,19 @@ the execution's workflow completes, fails or cancels it through the token when i
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import grpc
 import structlog
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, RetryState
+from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, WorkerClient
+from stigmer.contract import problems
 from stigmer.contract.inputs import CallKind, CallRequest, CallResult
 from stigmer.contract.names import (
     CALL_AGENT_ACTIVITY,
@@ -27,8 +29,10 @@ from stigmer.contract.names import (
     RUN_WORKFLOW_ACTIVITY,
 )
 from stigmer.handshake import timeouts
-from stigmer.handshake.outcome import call_result, outcome_error
+from stigmer.handshake.outcome import CALL_KEY, bound_to, call_result, outcome_error
 from stigmer.handshake.tokens import token_preview
+from stigmer.sealing.codec import Unauthenticated, forgery
+from stigmer.sealing.guard import report_forgery
 
 log = structlog.get_logger("stigmer.handshake")
 
@@ -57,49 +61,117 @@ def idempotency_key(workflow_id: str, run_id: str, activity_id: str) -> str:
 
 
 async def call_from_workflow(request: CallRequest) -> CallResult:
-    """Run a `call: agent` or `run: workflow` task; workflow code only."""
+    """Run a `call: agent` or `run: workflow` task; workflow code only.
+
+    An ending is taken only if the platform made it for this call (see `_doubt`). Any
+    other — a completion or failure forged through Temporal's frontend, an outcome sealed
+    for another call, a timeout or cancellation before the call's time is up that it did
+    not ask for — is recorded as a forgery, and the call re-attaches: a fresh caller
+    activity, with the same idempotency key, takes the execution's recorded end at once
+    or waits on a fresh token, at most `MAX_HANDOVERS` times and within the call's time.
+    """
     plan = timeouts.plan(request.deadline_seconds, request.heartbeat_timeout_seconds)
-    activity_id = f"{request.kind}/{workflow.uuid4()}"
-    own_queue = workflow.info().task_queue
+    info = workflow.info()
+    first_id = f"{request.kind}/{workflow.uuid4()}"
+    key = idempotency_key(info.workflow_id, info.run_id, first_id)
     name = CALL_AGENT_ACTIVITY if request.kind == "agent" else RUN_WORKFLOW_ACTIVITY
-    try:
-        result: CallResult = await workflow.execute_activity(
-            name,
-            request,
-            activity_id=activity_id,
-            task_queue=own_queue,
-            start_to_close_timeout=plan.caller_start_to_close,
-            # Attempts (an API that is down, an execution that stopped beating) retry
-            # until the call's own time is up, never past it.
-            schedule_to_close_timeout=plan.caller_start_to_close,
-            heartbeat_timeout=plan.caller_heartbeat_timeout,
-            retry_policy=RetryPolicy(
-                maximum_interval=timeouts.CALLER_RETRY_CAP,
-                non_retryable_error_types=[CREATION_REFUSED],
-            ),
-            result_type=CallResult,
-        )
-    except (asyncio.CancelledError, ActivityError) as exc:
-        if isinstance(exc, ActivityError) and not isinstance(exc.cause, CancelledError):
-            raise
-        # The calling workflow is being cancelled: the execution it started goes too,
-        # and one its creation has not made yet will find the call cancelled.
-        info = workflow.info()
-        await workflow.execute_activity(
-            CANCEL_CALLED_ACTIVITY,
-            CancelledCall(
-                idempotency_key(info.workflow_id, info.run_id, activity_id),
-                request.kind,
-                request.target,
-                request.parent_execution_id,
-            ),
-            task_queue=own_queue,
-            start_to_close_timeout=timedelta(seconds=30),
-            schedule_to_close_timeout=CANCEL_WINDOW,
-            retry_policy=RetryPolicy(maximum_interval=timeouts.CALLER_RETRY_CAP),
-        )
-        raise
-    return result
+    ends_at = workflow.now() + plan.caller_start_to_close
+    request = replace(request, call_key=key)
+    while True:
+        activity_id = first_id if not request.handover else f"{first_id}/{request.handover}"
+        left = ends_at - workflow.now()
+        try:
+            result: CallResult | Unauthenticated = await workflow.execute_activity(
+                name,
+                request,
+                activity_id=activity_id,
+                task_queue=info.task_queue,
+                start_to_close_timeout=left,
+                # Attempts (an API that is down, an execution that stopped beating) retry
+                # until the call's own time is up, never past it.
+                schedule_to_close_timeout=left,
+                heartbeat_timeout=plan.caller_heartbeat_timeout,
+                retry_policy=RetryPolicy(
+                    maximum_interval=timeouts.CALLER_RETRY_CAP,
+                    non_retryable_error_types=[CREATION_REFUSED],
+                ),
+                result_type=CallResult,
+            )
+        except (asyncio.CancelledError, ActivityError) as exc:
+            if _cancelled_here(exc):
+                await _cancel_called(request, key)
+                raise
+            assert isinstance(exc, ActivityError)
+            doubt = _doubt_of_failure(exc, key, time_up=workflow.now() >= ends_at)
+            if doubt is None:
+                raise
+        else:
+            if isinstance(result, CallResult) and result.call_key == key:
+                return result
+            doubt = _doubt_of_result(result)
+        report_forgery("caller", doubt, activity_id=activity_id, call_key=key)
+        if request.handover >= MAX_HANDOVERS or ends_at - workflow.now() < MIN_HANDOVER_TIME:
+            raise forgery(
+                f"the end of {request.kind} call {request.target!r}",
+                f"{doubt}; gave up after {request.handover + 1} forged outcome(s)",
+            ).application_error()
+        request = replace(request, handover=request.handover + 1, handover_reason=doubt)
+
+
+MAX_HANDOVERS = 10
+"""Forged outcomes one call refuses and re-attaches after, before it fails with `forgery`."""
+MIN_HANDOVER_TIME = timedelta(seconds=1)
+"""A call with less time left than this does not re-attach: it fails with `forgery`."""
+
+
+def _cancelled_here(exc: BaseException) -> bool:
+    """Whether the calling workflow (or its task) is being cancelled: a cancellation of
+    the caller activity that this workflow did not ask for is no cancellation at all."""
+    if isinstance(exc, asyncio.CancelledError):
+        return True
+    if not isinstance(exc, ActivityError) or not isinstance(exc.cause, CancelledError):
+        return False
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _doubt_of_result(result: CallResult | Unauthenticated) -> str:
+    """Why a completion that is not this call's ending was refused."""
+    if isinstance(result, Unauthenticated):
+        return f"a completion the platform did not seal: {result.reason}"
+    return "a completion sealed for another call"
+
+
+def _doubt_of_failure(exc: ActivityError, key: str, *, time_up: bool) -> str | None:
+    """Why a failure is not this call's ending, or None when it is."""
+    cause = exc.cause
+    if isinstance(cause, ApplicationError):
+        if cause.type == problems.FORGERY:
+            return cause.message
+        if exc.retry_state in _GAVE_UP or bound_to(cause) == key:
+            return None  # the platform's failure of this call, or its attempts gave up
+        return "a failure sealed for another call"
+    if isinstance(cause, TemporalTimeoutError) and time_up:
+        return None
+    what = type(cause).__name__ if cause is not None else "failure"
+    return f"a {what} the platform did not report, before the call's time was up"
+
+
+_GAVE_UP = (RetryState.TIMEOUT, RetryState.MAXIMUM_ATTEMPTS_REACHED)
+"""How Temporal ends an activity whose own attempts failed: no one can forge these."""
+
+
+async def _cancel_called(request: CallRequest, key: str) -> None:
+    """The calling workflow is being cancelled: the execution it started goes too, and
+    one its creation has not made yet will find the call cancelled."""
+    await workflow.execute_activity(
+        CANCEL_CALLED_ACTIVITY,
+        CancelledCall(key, request.kind, request.target, request.parent_execution_id),
+        task_queue=workflow.info().task_queue,
+        start_to_close_timeout=timedelta(seconds=30),
+        schedule_to_close_timeout=CANCEL_WINDOW,
+        retry_policy=RetryPolicy(maximum_interval=timeouts.CALLER_RETRY_CAP),
+    )
 
 
 @dataclass
@@ -157,11 +229,12 @@ class CallerActivities:
         info = activity.info()
         token = info.task_token
         workflow_id, run_id = info.workflow_id or "", info.workflow_run_id or ""
-        key = idempotency_key(workflow_id, run_id, info.activity_id)
+        key = request.call_key or idempotency_key(workflow_id, run_id, info.activity_id)
         fields = {
             "workflow_id": workflow_id,
             "activity_id": info.activity_id,
             "attempt": info.attempt,
+            "handover": request.handover,
             "token_preview": token_preview(token),
         }
         log.info("token extracted", **fields)
@@ -172,6 +245,8 @@ class CallerActivities:
             run_id=run_id,
             activity_id=info.activity_id,
             attempt=info.attempt,
+            handover=request.handover,
+            handover_reason=request.handover_reason,
         )
         if info.heartbeat_timeout:
             callback.heartbeat_timeout.FromTimedelta(info.heartbeat_timeout)
@@ -184,6 +259,7 @@ class CallerActivities:
             if exc.code in _REFUSALS:
                 raise ApplicationError(
                     f"{request.kind} {request.target!r}: {exc}",
+                    {CALL_KEY: key},
                     type=CREATION_REFUSED,
                     non_retryable=True,
                 ) from exc

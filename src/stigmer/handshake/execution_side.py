@@ -43,6 +43,8 @@ from stigmer.contract.names import (
 from stigmer.handshake import ending as endings
 from stigmer.handshake import timeouts
 from stigmer.handshake.system_activities import REFUSED, Beat, Delivery, Finished
+from stigmer.sealing.codec import Unauthenticated
+from stigmer.sealing.guard import noted, report_forgery
 
 T = TypeVar("T")
 
@@ -131,12 +133,14 @@ async def _run_body(
             return endings.cancelled(execution_id, "the caller was cancelled")
         await _stop(work)
         raise
-    except (ActivityError, ApplicationError, FailureError) as exc:
+    except (ActivityError, ApplicationError, FailureError, problems.Fault) as exc:
         if stop.caller_gone:  # the body's activity ended by our own cancellation
             return endings.cancelled(execution_id, stop.caller_gone)
         if stop.by_caller:
             return endings.cancelled(execution_id, "the caller was cancelled")
-        return endings.failed(execution_id, problems.from_failure(exc))
+        if isinstance(exc, problems.Fault):
+            return endings.failed(execution_id, exc.problem)
+        return endings.failed(execution_id, noted(problems.from_failure(exc), "activity-failure"))
     finally:
         if heartbeats is not None:
             heartbeats.cancel()
@@ -149,7 +153,7 @@ async def _heartbeat(
     while True:
         await workflow.sleep(plan.heartbeat_interval_seconds)
         try:
-            beat = await workflow.execute_activity(
+            beat: Beat | Unauthenticated = await workflow.execute_activity(
                 HEARTBEAT_CALLER_ACTIVITY,
                 execution_id,
                 result_type=Beat,
@@ -159,6 +163,9 @@ async def _heartbeat(
             )
         except ActivityError:
             continue  # a missed beat; the caller's heartbeat timeout allows for several
+        if isinstance(beat, Unauthenticated):
+            report_forgery("heartbeat-result", beat.reason)
+            continue  # a forged answer is no answer: a missed beat
         if beat.answer == "cancel_requested":
             stop.by_caller = True
             work.cancel()

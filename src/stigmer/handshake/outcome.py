@@ -19,6 +19,7 @@ def call_result(execution: pb.Execution) -> CallResult:
         output=status.output if status.output or not status.result_ref else None,
         structured=to_json(status.structured) if status.HasField("structured") else None,
         result_ref=status.result_ref,
+        call_key=execution.spec.idempotency_key,
     )
 
 
@@ -34,8 +35,8 @@ def outcome_error(execution: pb.Execution) -> ApplicationError | None:
     """The error the caller fails with, or None when the execution completed.
 
     The error's type is the DSL error type and its first detail the error object, so
-    the calling workflow can catch it by type; it is never retried, since the
-    execution's outcome is final.
+    the calling workflow can catch it by type; the second names the call it ends (see
+    `bound_to`). It is never retried, since the execution's outcome is final.
     """
     status = execution.status
     if status.phase == pb.COMPLETED:
@@ -50,6 +51,18 @@ def outcome_error(execution: pb.Execution) -> ApplicationError | None:
     return ApplicationError(
         f"{error.title}: {error.detail}" if error.detail else error.title,
         error_object(error),
+        {CALL_KEY: execution.spec.idempotency_key},
         type=error.type,
         non_retryable=True,
     )
+
+
+CALL_KEY = "stigmer_call"
+
+
+def bound_to(error: ApplicationError) -> str | None:
+    """The idempotency key of the call a platform-made error ends, if it names one."""
+    for detail in error.details:
+        if isinstance(detail, dict) and isinstance(detail.get(CALL_KEY), str):
+            return str(detail[CALL_KEY])
+    return None

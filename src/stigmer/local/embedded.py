@@ -123,9 +123,12 @@ class EmbeddedTemporal:
         namespace: str = "default",
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
         binary: Path | None = None,
+        codec_endpoint: str | None = None,
     ) -> None:
-        """``ui_port`` None runs headless; ``http_port`` None picks a free port per start."""
+        """``ui_port`` None runs headless; ``http_port`` None picks a free port per start;
+        ``codec_endpoint`` is where the UI has payloads decoded (the console's `/codec`)."""
         self.data_dir = data_dir
+        self.codec_endpoint = codec_endpoint
         self.port = port
         self.ui_port = ui_port
         self.http_port = http_port
@@ -143,6 +146,7 @@ class EmbeddedTemporal:
             port=settings.temporal_port,
             ui_port=settings.temporal_ui_port or None,
             namespace=settings.temporal_namespace,
+            codec_endpoint=_console_codec(settings),
             **overrides,
         )
 
@@ -250,6 +254,8 @@ class EmbeddedTemporal:
         ]
         if self.ui_port:
             args += ["--ui-port", str(self.ui_port)]
+            if self.codec_endpoint:
+                args += ["--ui-codec-endpoint", self.codec_endpoint]
         else:
             args.append("--headless")
         return args
@@ -371,3 +377,13 @@ def _run_in_fresh_loop(coro: Coroutine[Any, Any, None]) -> None:
     thread.join()
     if failure:
         raise failure[0]
+
+
+def _console_codec(settings: Settings) -> str | None:
+    """The console's codec endpoint, as a browser on this machine reaches it."""
+    if not settings.console_port:
+        return None
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    host = f"[{host}]" if ":" in host else host
+    scheme = "https" if settings.tls_cert else "http"
+    return f"{scheme}://{host}:{settings.console_port}/codec"

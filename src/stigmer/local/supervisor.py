@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from temporalio.converter import DataConverter
 
 from stigmer.config import Settings
 from stigmer.errors import PlatformError
@@ -149,8 +150,9 @@ class _Platform:
             self.temporal = EmbeddedTemporal.from_settings(self.settings)
             await self.temporal.start()
         else:
-            # Fail here, with the address, rather than in every component at once.
-            await connect_temporal(self.settings)
+            # Fail here, with the address, rather than in every component at once (no
+            # payload is exchanged: the payload keys may not be made yet).
+            await connect_temporal(self.settings, data_converter=DataConverter.default)
         try:
             components = list(self.factory(self.settings))
         except Exception as err:

@@ -46,6 +46,13 @@ OPERATOR_ACTIONS = Counter(
     "Executions finished by hand (stigmer executions complete / fail).",
     ["action"],
 )
+FORGERIES = Counter(
+    "stigmer_forgeries",
+    "Payloads, results and failures refused because the platform did not seal them "
+    "(a completion forged through Temporal, a workflow started or signalled by hand), "
+    "by where they were refused.",
+    ["where"],
+)
 API_REQUESTS = Counter(
     "stigmer_api_requests",
     "API calls handled, by method and gRPC status code.",
@@ -101,6 +108,21 @@ for _outcome in ("delivered", "caller_gone", "token_invalid", "error"):
     CALLBACKS.labels(_outcome)
 for _action in ("complete", "fail"):
     OPERATOR_ACTIONS.labels(_action)
+FORGERY_PLACES = (
+    "caller",
+    "agent-result",
+    "activity-result",
+    "activity-failure",
+    "activity-input",
+    "heartbeat-result",
+    "workflow-input",
+    "workflow-result",
+    "signal",
+    "update",
+)
+"""Where a forgery can be refused: the `where` of `stigmer_forgeries_total`."""
+for _place in FORGERY_PLACES:
+    FORGERIES.labels(_place)
 
 
 def kind_label(kind: pb.ExecutionKind.ValueType) -> str:

@@ -117,6 +117,35 @@ def request_cancel(status: pb.ExecutionStatus, note: pb.AgentMessage) -> None:
     _append_messages(status, [note], _now())
 
 
+def is_later_caller(incoming: pb.CallbackState, current: pb.CallbackState) -> bool:
+    """Whether `incoming` is a newer caller of the call than `current`: a later re-attach
+    after a refused forgery, or a later attempt of the same caller activity."""
+    return (incoming.handover, incoming.attempt) > (current.handover, current.attempt)
+
+
+def take_caller(status: pb.ExecutionStatus, incoming: pb.CallbackState) -> bool:
+    """A newer caller of the call takes it over: a later re-attach (handover) or a later
+    attempt of the same one; False, and nothing changed, for an older one arriving late."""
+    current = status.callback
+    if not is_later_caller(incoming, current):
+        return False
+    if incoming.handover > current.handover:
+        why = incoming.handover_reason or "an outcome the platform did not make"
+        _append_messages(
+            status,
+            [
+                pb.AgentMessage(
+                    role="system",
+                    content=f"its caller refused a forged ending ({why}) and re-attached "
+                    f"on a fresh token (handover {incoming.handover})",
+                )
+            ],
+            _now(),
+        )
+    status.callback.CopyFrom(incoming)
+    return True
+
+
 def note(status: pb.ExecutionStatus, message: pb.AgentMessage) -> None:
     """A system note (an operator's audit record) kept even on an ended execution."""
     _append_messages(status, [message], _now())

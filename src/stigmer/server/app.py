@@ -16,7 +16,7 @@ from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
 from stigmer.config import Settings
 from stigmer.contract.limits import MAX_MESSAGE_BYTES
-from stigmer.credentials import worker_token
+from stigmer.credentials import payload_keyring, worker_token
 from stigmer.local.preflight import ProcessLock
 from stigmer.observability.interceptor import ApiMetricsInterceptor
 from stigmer.server.access import Access, AccessInterceptor
@@ -95,6 +95,8 @@ class ApiServer:
 
     async def start(self) -> None:
         settings = self.settings
+        # The payload keys first: a worker that finds the credential finds them too.
+        payload_keyring(settings, create=True)
         access = Access(
             settings.api_token.get_secret_value() if settings.api_token else None,
             worker_token(settings, create=True),

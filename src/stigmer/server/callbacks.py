@@ -65,22 +65,34 @@ class Callbacks:
         report_callback(execution, state, {**callback_fields(execution.id, wire), "by": by})
         return execution
 
-    async def taken_by_retry(self, execution: pb.Execution, attempt: int) -> pb.Execution:
-        """A retried caller attempt found the execution ended and answers itself.
+    async def taken_by_retry(
+        self, execution: pb.Execution, caller: pb.CallbackState
+    ) -> pb.Execution:
+        """A retried (or re-attached) caller found the execution ended and answers itself.
 
         Recorded as delivered: the retry takes the result from the creation's answer, so
         the older attempt's token answering "gone" is no sign of a lost caller.
         """
+        how = (
+            f"re-attached after refusing a forged ending (handover {caller.handover})"
+            if caller.handover > execution.status.callback.handover
+            else "retried"
+        )
+
         if execution.status.callback.outcome == pb.CALLBACK_DELIVERED:
             return execution
-        state = callback_state(
-            pb.CALLBACK_DELIVERED,
-            f"the caller's attempt {attempt} took the recorded end when it retried",
+        detail = f"the caller's attempt {caller.attempt} took the recorded end when it {how}"
+        report = pb.CallbackReport(
+            id=execution.id, state=callback_state(pb.CALLBACK_DELIVERED, detail)
         )
-        report = pb.CallbackReport(id=execution.id, state=state)
         execution = await self.recorder.update(
             execution.id, lambda current: record_callback(current, report)
         )
-        log.info("callback taken by a retried caller", execution_id=execution.id, attempt=attempt)
-        report_callback(execution, state, {"execution_id": execution.id, "attempt": attempt})
+        fields = {
+            "execution_id": execution.id,
+            "attempt": caller.attempt,
+            "handover": caller.handover,
+        }
+        log.info("callback taken by a later caller", how=how, **fields)
+        report_callback(execution, execution.status.callback, fields)
         return execution

@@ -24,6 +24,7 @@ from stigmer.resources.executions import (
     KIND_NAMES,
     end,
     has_ended,
+    is_later_caller,
     new_id,
     temporal_workflow_id,
 )
@@ -84,8 +85,8 @@ class Creation:
         if stored.status.phase == pb.PENDING and not stored.status.cancel_requested:
             await self._start(stored, document, created)
         elif not created and has_ended(stored.status):
-            if token is not None and token.attempt > stored.status.callback.attempt:
-                stored = await self.callbacks.taken_by_retry(stored, token.attempt)
+            if token is not None and is_later_caller(status.callback, stored.status.callback):
+                stored = await self.callbacks.taken_by_retry(stored, status.callback)
         elif not created:
             # A caller retrying after a heartbeat timeout: is anything still running it?
             stored = await self.reconciler.reconcile(stored)
@@ -141,6 +142,8 @@ class Creation:
         state.run_id = ref.run_id
         state.activity_id = ref.activity_id
         state.attempt = ref.attempt
+        state.handover = ref.handover
+        state.handover_reason = ref.handover_reason
         state.token_preview = token_preview(ref.task_token)
         state.outcome = pb.CALLBACK_WAITING
         if ref.HasField("heartbeat_timeout"):

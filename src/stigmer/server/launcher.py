@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from temporalio.api.common.v1 import WorkflowExecution
@@ -29,7 +30,19 @@ from stigmer.contract.names import AGENT_EXECUTION_WORKFLOW, WORKFLOW_EXECUTION_
 from stigmer.handshake import timeouts
 from stigmer.resources.executions import temporal_workflow_id
 from stigmer.resources.values import to_json
+from stigmer.sealing.codec import Unauthenticated, forgery
+from stigmer.sealing.guard import report_forgery
 from stigmer.temporal import connect_temporal
+
+CLOSED_STATUSES = ("Completed", "Failed", "Canceled", "Terminated", "TimedOut")
+"""How a run ends for good, as Temporal's visibility names it."""
+SIZE_CAUSES = (
+    "WorkflowTaskFailedCausePayloadsTooLarge",
+    "WorkflowTaskFailedCauseGrpcMessageTooLarge",
+)
+"""The workflow task failures Temporal reports of a run whose payloads are over its limits."""
+QUEUES = ("agents", "engine")
+"""The queues whose workers run execution workflows."""
 
 
 @dataclass
@@ -151,8 +164,9 @@ class Launcher:
             payloads = event.workflow_execution_completed_event_attributes.result.payloads
             if payloads:
                 found = await client.data_converter.decode(list(payloads), [Ending])
-                if found and isinstance(found[0], Ending):
-                    fate.ending = found[0]
+                fate.ending = found[0] if found and isinstance(found[0], Ending) else None
+                if found and isinstance(found[0], Unauthenticated):
+                    fate.problem = forgery("its workflow's result", found[0].reason)
         elif event.HasField("workflow_execution_failed_event_attributes"):
             failure = event.workflow_execution_failed_event_attributes.failure
             error = await client.data_converter.decode_failure(failure)
@@ -161,8 +175,47 @@ class Launcher:
         elif event.HasField("workflow_execution_terminated_event_attributes"):
             terminated = event.workflow_execution_terminated_event_attributes
             details = await client.data_converter.decode(list(terminated.details.payloads))
-            fate.reason = "; ".join(map(str, details)) or terminated.reason
+            sealed = [str(d) for d in details if not isinstance(d, Unauthenticated)]
+            fate.reason = "; ".join(sealed) or terminated.reason
+        if fate.ending is not None and fate.ending.execution_id != execution.id:
+            fate.ending = None
+            fate.problem = forgery("its workflow's ending", "it was sealed for another execution")
+        if fate.problem is not None and fate.problem.type == problems.FORGERY:
+            report_forgery("workflow-result", fate.problem.detail or "", execution_id=execution.id)
         return fate
+
+    async def closed_since(self, since: datetime, limit: int) -> list[str]:
+        """Workflow ids of this platform's executions whose run Temporal's visibility shows
+        closed at `since` or later (a run continued as new goes on: it is not closed), at
+        most `limit` of them."""
+        return await self._listed(
+            f"{self._own_executions()} AND ExecutionStatus IN ({_quoted(*CLOSED_STATUSES)}) "
+            f"AND CloseTime >= '{since.isoformat()}'",
+            limit,
+        )
+
+    async def stuck_on_size(self, limit: int) -> list[str]:
+        """Workflow ids of this platform's running executions whose workflow tasks keep
+        failing because what they send is over Temporal's size limits (Temporal reports
+        it in `TemporalReportedProblems` after a few failed attempts): they can never go
+        on. RPCError INVALID_ARGUMENT from a Temporal too old to report it."""
+        causes = _quoted(*(f"cause={cause}" for cause in SIZE_CAUSES))
+        return await self._listed(
+            f"{self._own_executions()} AND ExecutionStatus = 'Running' "
+            f"AND TemporalReportedProblems IN ({causes})",
+            limit,
+        )
+
+    def _own_executions(self) -> str:
+        """The visibility filter of this platform's execution workflows: its types on its
+        queues (other platforms may share the namespace under another queue prefix)."""
+        types = _quoted(AGENT_EXECUTION_WORKFLOW, WORKFLOW_EXECUTION_WORKFLOW)
+        queues = _quoted(*(task_queue(kind, self.settings.queue_prefix) for kind in QUEUES))
+        return f"WorkflowType IN ({types}) AND TaskQueue IN ({queues})"
+
+    async def _listed(self, query: str, limit: int) -> list[str]:
+        client = await self.client()
+        return [found.id async for found in client.list_workflows(query, limit=limit)]
 
     async def _close_event(
         self, client: Client, workflow_id: str, run_id: str
@@ -190,6 +243,11 @@ class Launcher:
         return (await self.client()).get_workflow_handle(
             temporal_workflow_id(execution.spec.kind, execution.id)
         )
+
+
+def _quoted(*values: str) -> str:
+    """Values as a visibility query lists them: 'a', 'b'."""
+    return ", ".join(f"'{value}'" for value in values)
 
 
 def plan_of(execution: pb.Execution, settings: Settings) -> ExecutionPlan:

@@ -426,12 +426,21 @@ class CallbackRef(_message.Message):
     ATTEMPT_FIELD_NUMBER: _builtins.int
     HEARTBEAT_TIMEOUT_FIELD_NUMBER: _builtins.int
     CALLER_TIMEOUT_FIELD_NUMBER: _builtins.int
+    HANDOVER_FIELD_NUMBER: _builtins.int
+    HANDOVER_REASON_FIELD_NUMBER: _builtins.int
     task_token: _builtins.bytes
     namespace: _builtins.str
     workflow_id: _builtins.str
     run_id: _builtins.str
     activity_id: _builtins.str
     attempt: _builtins.int
+    handover: _builtins.int
+    """How many times the caller re-attached to this call after refusing an outcome the
+    platform did not make (a completion forged through Temporal); a later handover's
+    token replaces an earlier one's whatever their attempts.
+    """
+    handover_reason: _builtins.str
+    """Why the caller re-attached: the forgery it refused."""
     @_builtins.property
     def heartbeat_timeout(self) -> _duration_pb2.Duration: ...
     @_builtins.property
@@ -449,10 +458,12 @@ class CallbackRef(_message.Message):
         attempt: _builtins.int = ...,
         heartbeat_timeout: _duration_pb2.Duration | None = ...,
         caller_timeout: _duration_pb2.Duration | None = ...,
+        handover: _builtins.int = ...,
+        handover_reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["caller_timeout", b"caller_timeout", "heartbeat_timeout", b"heartbeat_timeout"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_id", b"activity_id", "attempt", b"attempt", "caller_timeout", b"caller_timeout", "heartbeat_timeout", b"heartbeat_timeout", "namespace", b"namespace", "run_id", b"run_id", "task_token", b"task_token", "workflow_id", b"workflow_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_id", b"activity_id", "attempt", b"attempt", "caller_timeout", b"caller_timeout", "handover", b"handover", "handover_reason", b"handover_reason", "heartbeat_timeout", b"heartbeat_timeout", "namespace", b"namespace", "run_id", b"run_id", "task_token", b"task_token", "workflow_id", b"workflow_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -475,6 +486,8 @@ class CallbackState(_message.Message):
     DELIVERED_AT_FIELD_NUMBER: _builtins.int
     LAST_HEARTBEAT_AT_FIELD_NUMBER: _builtins.int
     HEARTBEAT_TIMEOUT_FIELD_NUMBER: _builtins.int
+    HANDOVER_FIELD_NUMBER: _builtins.int
+    HANDOVER_REASON_FIELD_NUMBER: _builtins.int
     namespace: _builtins.str
     workflow_id: _builtins.str
     run_id: _builtins.str
@@ -483,6 +496,9 @@ class CallbackState(_message.Message):
     token_preview: _builtins.str
     outcome: Global___CallbackOutcome.ValueType
     detail: _builtins.str
+    handover: _builtins.int
+    """see CallbackRef.handover"""
+    handover_reason: _builtins.str
     @_builtins.property
     def delivered_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -503,10 +519,12 @@ class CallbackState(_message.Message):
         delivered_at: _timestamp_pb2.Timestamp | None = ...,
         last_heartbeat_at: _timestamp_pb2.Timestamp | None = ...,
         heartbeat_timeout: _duration_pb2.Duration | None = ...,
+        handover: _builtins.int = ...,
+        handover_reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["delivered_at", b"delivered_at", "heartbeat_timeout", b"heartbeat_timeout", "last_heartbeat_at", b"last_heartbeat_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_id", b"activity_id", "attempt", b"attempt", "delivered_at", b"delivered_at", "detail", b"detail", "heartbeat_timeout", b"heartbeat_timeout", "last_heartbeat_at", b"last_heartbeat_at", "namespace", b"namespace", "outcome", b"outcome", "run_id", b"run_id", "token_preview", b"token_preview", "workflow_id", b"workflow_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_id", b"activity_id", "attempt", b"attempt", "delivered_at", b"delivered_at", "detail", b"detail", "handover", b"handover", "handover_reason", b"handover_reason", "heartbeat_timeout", b"heartbeat_timeout", "last_heartbeat_at", b"last_heartbeat_at", "namespace", b"namespace", "outcome", b"outcome", "run_id", b"run_id", "token_preview", b"token_preview", "workflow_id", b"workflow_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -35,6 +35,7 @@ from stigmer.contract.problems import RUNTIME, Fault, Problem, from_failure, is_
 from stigmer.engine.outbound.secrets import SecretSource, declared
 from stigmer.engine.tasktype import Activities, Services, TaskScope
 from stigmer.redaction import Redactor, active
+from stigmer.sealing.guard import authentic, noted
 from stigmer.secrets import SecretStore
 
 START_TO_CLOSE = timedelta(hours=1)
@@ -46,7 +47,7 @@ HEARTBEAT_EVERY = 5.0
 async def call_activity(name: str, request: dict[str, Any], scope: TaskScope) -> Any:
     """Run activity `name` on `request` and return its result; a failure faults the task."""
     try:
-        return await workflow.execute_activity(
+        result = await workflow.execute_activity(
             name,
             {"task": scope.pointer, "secrets": declared(scope), "args": request},
             start_to_close_timeout=START_TO_CLOSE,
@@ -56,7 +57,9 @@ async def call_activity(name: str, request: dict[str, Any], scope: TaskScope) ->
     except FailureError as exc:
         if is_cancellation(exc):
             raise
-        raise Fault(from_failure(exc, instance=scope.pointer)) from exc
+        problem = noted(from_failure(exc, instance=scope.pointer), "activity-failure")
+        raise Fault(problem) from exc
+    return authentic(result, "activity-result", f"the result of {scope.pointer}")
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ async def run(task: CallFunction, input: Any, scope: TaskScope) -> Any:
 def task_output(result: CallResult) -> dict[str, Any]:
     """`{execution_id, phase, output, structured}`, plus `result_ref` when it is set."""
     output = asdict(result)
+    del output["call_key"]
     if not output["result_ref"]:
         del output["result_ref"]
     return output

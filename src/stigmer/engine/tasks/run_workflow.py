@@ -34,6 +34,7 @@ from stigmer.contract.problems import Fault, from_failure
 from stigmer.engine.models import RunTask, RunWorkflow
 from stigmer.engine.outbound.handshake import bad_argument, caller_activities, invoke
 from stigmer.engine.tasktype import Activities, Called, Checks, Services, TaskScope, TaskType
+from stigmer.sealing.guard import authentic, noted
 
 START_ACTIVITY = "stigmer/engine/start-workflow"
 READ_RESULT_ACTIVITY = "stigmer/engine/read-result"
@@ -74,7 +75,7 @@ def build_request(task: WorkflowTask, input: Any, scope: TaskScope) -> CallReque
 
 async def _api_activity(name: str, argument: Any, scope: TaskScope) -> Any:
     try:
-        return await workflow.execute_activity(
+        result = await workflow.execute_activity(
             name,
             argument,
             start_to_close_timeout=timedelta(seconds=30),
@@ -83,7 +84,8 @@ async def _api_activity(name: str, argument: Any, scope: TaskScope) -> Any:
             ),
         )
     except ActivityError as exc:
-        raise Fault(from_failure(exc, instance=scope.pointer)) from exc
+        raise Fault(noted(from_failure(exc, instance=scope.pointer), "activity-failure")) from exc
+    return authentic(result, "activity-result", f"the result of {scope.pointer}")
 
 
 def check(task: WorkflowTask, pointer: str, checks: Checks) -> None:
