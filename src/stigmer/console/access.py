@@ -5,7 +5,8 @@ each browser user signs in with it, on loopback too: it is kept in an HttpOnly,
 SameSite=Strict cookie and sent as the bearer token on that user's calls, so the API's
 own access rules decide and its audit names that token. Only a loopback API without a
 user token is used without signing in, as it is by any local process. The console never
-holds a credential of its own: neither the server's user token nor the worker credential.
+acts with a credential of its own: it sends neither the server's user token nor the
+worker credential.
 
 The API names the operator of an action by the call's credential and address; the
 console adds the browser's address as what the request claims (`Viewer.operator`).
