@@ -22,7 +22,6 @@ COMMANDS = {
     "executions": ("run", "executions", "agent"),
     "events": ("events",),
     "doctor": ("doctor",),
-    "keys": ("keys",),
     "demo": ("demo",),
 }
 """The modules of `stigmer.cli` and the top-level commands each registers, in help order."""

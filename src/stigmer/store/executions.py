@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol, cast
 
 from google.protobuf import json_format
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -142,15 +142,14 @@ class Executions:
         if idempotency_key:
             query = query.where(ExecutionRow.idempotency_key == idempotency_key)
         if after:
-            stamp, _, last_id = after.partition("|")
-            created = datetime.fromisoformat(stamp)
+            created, last_id = _position(after)
             query = query.where(
                 (ExecutionRow.created_at < created)
                 | ((ExecutionRow.created_at == created) & (ExecutionRow.id < last_id))
             )
         async with self.db.sessions() as session:
             rows = (await session.scalars(query)).all()
-            cursor = f"{utc(rows[-1].created_at).isoformat()}|{rows[-1].id}" if rows else ""
+            cursor = _cursor(rows[-1]) if rows else ""
             return [self._execution(row) for row in rows], cursor
 
     async def update(
@@ -246,23 +245,40 @@ class Executions:
         async with self.db.sessions() as session:
             return [self._execution(row) for row in (await session.scalars(query)).all()]
 
-    async def unreconciled(self, quiet_since: datetime, limit: int) -> list[pb.Execution]:
-        """Executions unchanged since `quiet_since` that are still open, or ended with their
-        caller still waiting to hear: those a run that ended outside its workflow leaves."""
-        outcome = ExecutionRow.status[("callback", "outcome")].as_string()
-        waiting = pb.CallbackOutcome.Name(pb.CALLBACK_WAITING)
+    async def unreconciled(
+        self, quiet_since: datetime, limit: int, after: str = ""
+    ) -> tuple[list[pb.Execution], str]:
+        """A page of the walk through every execution a run that ended outside its
+        workflow leaves (still open, or ended with its caller still waiting to hear),
+        unchanged since `quiet_since`, oldest first after the cursor `after`; and the
+        cursor after the page, "" once the walk reached the end (the next starts over)."""
         query = (
             select(ExecutionRow)
-            .where(
-                ExecutionRow.updated_at < quiet_since,
-                ExecutionRow.phase.in_(OPEN_NAMES)
-                | (ExecutionRow.phase.in_(TERMINAL_NAMES) & (outcome == waiting)),
-            )
-            .order_by(ExecutionRow.updated_at)
+            .where(ExecutionRow.updated_at < quiet_since, _unreconciled())
+            .order_by(ExecutionRow.created_at, ExecutionRow.id)
             .limit(limit)
         )
+        if after:
+            created, last_id = _position(after)
+            query = query.where(
+                (ExecutionRow.created_at > created)
+                | ((ExecutionRow.created_at == created) & (ExecutionRow.id > last_id))
+            )
         async with self.db.sessions() as session:
-            return [self._execution(row) for row in (await session.scalars(query)).all()]
+            rows = (await session.scalars(query)).all()
+            cursor = _cursor(rows[-1]) if len(rows) == limit else ""
+            return [self._execution(row) for row in rows], cursor
+
+    async def unreconciled_among(self, execution_ids: Sequence[str]) -> list[pb.Execution]:
+        """Those of `execution_ids` a run that ended outside its workflow leaves, however
+        recently they changed: their runs are known to have ended."""
+        found: list[pb.Execution] = []
+        async with self.db.sessions() as session:
+            for start in range(0, len(execution_ids), _IDS_PER_QUERY):
+                ids = execution_ids[start : start + _IDS_PER_QUERY]
+                query = select(ExecutionRow).where(ExecutionRow.id.in_(ids), _unreconciled())
+                found += [self._execution(row) for row in (await session.scalars(query)).all()]
+        return found
 
     async def unsettled_callbacks(
         self, outcomes: Sequence[str], changed_after: datetime, limit: int
@@ -282,6 +298,28 @@ class Executions:
         )
         async with self.db.sessions() as session:
             return [self._execution(row) for row in (await session.scalars(query)).all()]
+
+
+_IDS_PER_QUERY = 500
+"""Ids one `IN` list holds at most, well within every database's limit on parameters."""
+
+
+def _unreconciled() -> ColumnElement[bool]:
+    """Open, or ended with the caller still waiting to hear how."""
+    outcome = ExecutionRow.status[("callback", "outcome")].as_string()
+    waiting = pb.CallbackOutcome.Name(pb.CALLBACK_WAITING)
+    ended_untold = ExecutionRow.phase.in_(TERMINAL_NAMES) & (outcome == waiting)
+    return cast(ColumnElement[bool], ExecutionRow.phase.in_(OPEN_NAMES) | ended_untold)
+
+
+def _cursor(row: ExecutionRow) -> str:
+    """A position in creation order, to page on from: the row's creation time and id."""
+    return f"{utc(row.created_at).isoformat()}|{row.id}"
+
+
+def _position(cursor: str) -> tuple[datetime, str]:
+    stamp, _, last_id = cursor.partition("|")
+    return datetime.fromisoformat(stamp), last_id
 
 
 def target_of(spec: pb.ExecutionSpec) -> str:
