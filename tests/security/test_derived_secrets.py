@@ -91,7 +91,7 @@ async def test_a_secret_in_a_urls_user_part_and_its_basic_header_are_nowhere(
         result = await client.result(succeeded.id)
     for execution in (succeeded, failed):
         workflow_id = execution.status.temporal_workflow_id
-        records[f"history {workflow_id}"] = history(temporal_server, workflow_id)
+        records[f"history {workflow_id}"] = history(temporal_server, workflow_id, platform)
     records["console"] = await console_pages(platform, [succeeded, failed])
     records["logs"] = platform.logs()
     for name in ("stigmer.db", "stigmer.db-wal"):
@@ -110,6 +110,8 @@ async def test_a_secret_in_a_urls_user_part_and_its_basic_header_are_nowhere(
     stored = [name for name in ("stigmer.db", "stigmer.db-wal") if name in records]
     assert any(b"Basic dT***=" in records[name] for name in stored), "the store was read"
     assert b"Basic dT***=" in records["console"]
+    histories = b"".join(v for k, v in records.items() if k.startswith("history"))
+    assert b"Basic dT***=" in histories  # the payloads were read, decoded
 
     assert leaked(API_KEY, records) == []
     assert leaked(BASIC, records) == []
