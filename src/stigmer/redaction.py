@@ -44,6 +44,8 @@ MIN_ENCODED = 8
 _JSON_SHORT = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\f": "\\f"}
 _JSON_SHORT |= {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _HTML_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
+ESCAPES = ("%", "&#", "\\")
+"""What starts every escaped form of a letter or a digit (URL, HTML, JSON)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,22 @@ ENCODINGS = (
 """The encodings a secret is looked for in, inside text that contains it."""
 
 
+@dataclass(frozen=True)
+class _Written:
+    """A secret as written or escaped. `anchor`, its longest run of letters and digits, is
+    in any text that holds it without escaping one of them: a quick test that spares most
+    texts the pattern."""
+
+    pattern: re.Pattern[str]
+    anchor: str
+
+    @classmethod
+    def of(cls, secret: str) -> _Written:
+        runs = re.findall("[A-Za-z0-9]+", secret)
+        pattern = re.compile("".join(_written(char) for char in secret))
+        return cls(pattern, max(runs, key=len, default=""))
+
+
 def _written(char: str) -> str:
     """A pattern for `char` as written, or as a URL, JSON or HTML escapes it."""
     code = ord(char)
@@ -130,7 +148,7 @@ class Redactor:
 
     values: list[str] = field(default_factory=list)
     """The secrets, longest first, so a secret containing another is replaced whole."""
-    _pattern: re.Pattern[str] | None = field(default=None, init=False, repr=False)
+    _written: list[_Written] = field(default_factory=list, init=False, repr=False)
     _cores: list[_Core] = field(default_factory=list, init=False, repr=False)
 
     def add(self, value: str) -> None:
@@ -138,9 +156,7 @@ class Redactor:
         if len(value) < MIN_LENGTH or value in self.values:
             return
         self.values = sorted([*self.values, value], key=len, reverse=True)
-        self._pattern = re.compile(
-            "|".join("".join(_written(char) for char in secret) for secret in self.values)
-        )
+        self._written.insert(self.values.index(value), _Written.of(value))
         raw = value.encode(errors="surrogateescape")
         known = {core.text for core in self._cores}
         for encoding in ENCODINGS:
@@ -166,17 +182,21 @@ class Redactor:
                 self.add_all(item)
 
     def text(self, value: str) -> str:
-        if self._pattern is None:
+        if not self._written:
             return value
-        spans = sorted(span for core in self._cores for span in core.spans(value))
-        if spans:
-            value = _masked(value, spans)
-        return self._pattern.sub(REDACTED, value)
+        found = [core for core in self._cores if core.text in value]
+        if found:
+            value = _masked(value, sorted(span for core in found for span in core.spans(value)))
+        escaped = any(mark in value for mark in ESCAPES)
+        for written in self._written:  # the longest secret first
+            if escaped or written.anchor in value:
+                value = written.pattern.sub(REDACTED, value)
+        return value
 
     def binary(self, value: bytes) -> bytes:
         """Raw bytes (a body before it is base64-encoded) with the secrets replaced; bytes
         that are not UTF-8 are kept as they are."""
-        if self._pattern is None:
+        if not self._written:
             return value
         return self.text(value.decode(errors="surrogateescape")).encode(errors="surrogateescape")
 

@@ -29,6 +29,8 @@ def test_a_secret_is_redacted_raw_and_in_every_encoded_form() -> None:
         json.dumps(SECRET).replace("/", "\\/")[1:-1],  # JSON that escapes slashes
         html.escape(SECRET),  # a page quoting it
         "sk-Live/Secret%2b42 &#61;&amp;%c3%a9",  # escaped here and there, in any case
+        "".join(f"%{byte:02X}" for byte in SECRET.encode()),  # every character, letters too
+        "\\u0073\\u006b-Live/Secret+42 =&\\u00e9",  # JSON escaping letters too
     ]
     for form in written:
         assert redactor.text(f"<{form}>") == f"<{REDACTED}>", form
