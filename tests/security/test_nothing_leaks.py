@@ -19,6 +19,8 @@ from google.protobuf.message import Message
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import ApiError, Client
 from stigmer.local.embedded import EmbeddedTemporal
+from stigmer.sealing.codec import SealingCodec
+from stigmer.sealing.keys import Keyring
 from tests.handshake.helpers import agent_task, children
 from tests.security.platforms import API_KEY, SCRIPTED, ServedPlatform
 from tests.support.echo import running_echo
@@ -58,7 +60,7 @@ def workflow(echo: str, status: int) -> dict[str, object]:
     }
 
 
-def history(temporal: EmbeddedTemporal, workflow_id: str) -> bytes:
+def history(temporal: EmbeddedTemporal, workflow_id: str, platform: ServedPlatform) -> bytes:
     command = [str(TEMPORAL_CLI), "workflow", "show", "--workflow-id", workflow_id]
     shown = subprocess.run(
         [*command, "--address", temporal.address, "--output", "json"],
@@ -67,7 +69,8 @@ def history(temporal: EmbeddedTemporal, workflow_id: str) -> bytes:
         timeout=WAIT,
         check=True,
     )
-    return with_payloads_decoded(shown.stdout)
+    keys = platform.data_dir / "payload-keys"
+    return with_payloads_decoded(shown.stdout, SealingCodec(Keyring.parse(keys.read_text(), "")))
 
 
 def answer(message: Message) -> bytes:
@@ -106,7 +109,7 @@ async def test_a_secret_a_token_and_the_worker_credential_are_nowhere(
         tokens = [(await worker.callback_token(e.id)).task_token for e in executions[2:]]
     for execution in executions:
         workflow_id = execution.status.temporal_workflow_id
-        records[f"history {workflow_id}"] = history(temporal_server, workflow_id)
+        records[f"history {workflow_id}"] = history(temporal_server, workflow_id, platform)
     for part in platform.parts:
         records[f"log of the {part.name}"] = part.log.read_bytes()
 

@@ -264,3 +264,11 @@ def test_stigmer_validate_warns_and_passes(tmp_path: Path) -> None:
     assert len(lines) == 6, done.stderr
     assert f"warning: {flow}:6: task /do/0/shell: starts '/bin/sh'" in done.stderr
     assert f"warning: {agent}:7: /spec/tools/0/mcp/command: the MCP server 'sh'" in done.stderr
+
+
+def test_server_and_worker_take_the_flags() -> None:
+    for command in ("server", "worker"):
+        shown = run_cli(command, "--help", COLUMNS="200")
+        assert shown.returncode == 0, shown.stderr
+        assert "--allow-process" in shown.stdout and "STIGMER_ALLOW_PROCESSES" in shown.stdout
+        assert "--allow-files" in shown.stdout and "STIGMER_ALLOW_FILES" in shown.stdout

@@ -4,7 +4,7 @@ A secret a call used may show up raw, percent-encoded (a path, a query, a form, 
 httpx normalized), JSON- or HTML-escaped, or in base64 (a raw body, a Temporal payload,
 a Basic header of `user:secret`, wherever the secret starts in the encoded text); a
 Temporal history carries payloads as bytes, so it is searched as bytes too, and as JSON
-with every base64 payload decoded.
+with every base64 payload decoded and every sealed payload opened with the platform's keys.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHistory
+
+from stigmer.sealing.codec import SealingCodec
 
 URL_KEPT = "!$&'()*+,;=:@/?%~"
 """What a URL keeps unencoded when a value is written into it as it is."""
@@ -69,12 +72,35 @@ def history_bytes(history: WorkflowHistory) -> bytes:
     return b"\n".join(event.SerializeToString() for event in history.events)
 
 
-def with_payloads_decoded(history_json: str) -> bytes:
+def with_payloads_decoded(history_json: str, codec: SealingCodec) -> bytes:
     """A history as JSON (`temporal workflow show --output json`), then every string in it
-    that is base64 (a payload's `data`), decoded."""
+    that is base64 (a payload's `data`), decoded, and every sealed payload opened with
+    `codec`: what an operator with the platform's keys sees."""
+    found = json.loads(history_json)
     decoded = [history_json.encode()]
-    decoded += [_unbase64(text) for text in _strings(json.loads(history_json))]
+    decoded += [_unbase64(text) for text in _strings(found)]
+    decoded += [_opened(payload, codec) for payload in _payloads(found)]
     return b"\n".join(decoded)
+
+
+def _payloads(value: Any) -> Iterable[dict[str, Any]]:
+    if isinstance(value, dict):
+        if isinstance(value.get("metadata"), dict) and "data" in value:
+            yield value
+        for item in value.values():
+            yield from _payloads(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _payloads(item)
+
+
+def _opened(payload: dict[str, Any], codec: SealingCodec) -> bytes:
+    sealed = Payload(
+        metadata={k: _unbase64(v) for k, v in payload["metadata"].items()},
+        data=_unbase64(payload["data"]),
+    )
+    opened = codec.opened(sealed)
+    return opened.data if opened is not None else b""
 
 
 def _strings(value: Any) -> Iterable[str]:

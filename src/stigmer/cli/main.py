@@ -22,6 +22,7 @@ COMMANDS = {
     "executions": ("run", "executions", "agent"),
     "events": ("events",),
     "doctor": ("doctor",),
+    "keys": ("keys",),
     "demo": ("demo",),
 }
 """The modules of `stigmer.cli` and the top-level commands each registers, in help order."""

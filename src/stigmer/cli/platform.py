@@ -183,6 +183,14 @@ def worker(
             envvar="STIGMER_WORKER_TOKEN_FILE",
         ),
     ] = None,
+    payload_keys_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="The payload keys' file [default: DATA_DIR/payload-keys]; "
+            "or set STIGMER_PAYLOAD_KEYS.",
+            envvar="STIGMER_PAYLOAD_KEYS_FILE",
+        ),
+    ] = None,
     metrics_port: Annotated[
         int | None, typer.Option(help="Metrics port [default: 9464]; 0 turns it off.")
     ] = None,
@@ -240,6 +248,7 @@ def worker(
         temporal_api_key=temporal_api_key,
         address=address,
         worker_token_file=worker_token_file,
+        payload_keys_file=payload_keys_file,
         metrics_port=metrics_port,
         metrics_host=metrics_host,
         allow_plaintext=allow_plaintext,
