@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.contract.phases import OPEN_NAMES, TERMINAL, TERMINAL_NAMES
+from stigmer.resources.executions import take_caller
 from stigmer.resources.idempotency import check_same_call
 from stigmer.store import notify, results, tokens
 from stigmer.store.database import MAX_WRITE_ATTEMPTS, Conflict, Database, NotFound, now, utc
@@ -93,15 +94,13 @@ class Executions:
                 row = await session.get(ExecutionRow, execution_id)
                 if row is None:
                     raise NotFound(f"execution {execution_id!r} not found")
-                stored_attempt = await tokens.attempt_of(session, execution_id)
-                if row.phase in TERMINAL_NAMES or (
-                    stored_attempt is not None and stored_attempt >= token.attempt
-                ):
+                if row.phase in TERMINAL_NAMES:
                     # Finished: the new attempt takes the result at once, nothing waits.
                     return self._execution(row)
                 status = pb.ExecutionStatus()
                 self.statuses.merge((row.id, row.revision), row.status, status)
-                status.callback.CopyFrom(callback)
+                if not take_caller(status, callback):
+                    return self._execution(row)  # an older caller's creation, arriving late
                 if not await _swap(session, row, status):
                     continue
                 await tokens.keep(session, execution_id, token)

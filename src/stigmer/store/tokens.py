@@ -52,8 +52,3 @@ async def keep(session: AsyncSession, execution_id: str, token: StoredToken) -> 
     row.attempt = token.attempt
     row.namespace = token.namespace
     row.updated_at = now()
-
-
-async def attempt_of(session: AsyncSession, execution_id: str) -> int | None:
-    row = await session.get(CallbackTokenRow, execution_id)
-    return None if row is None else row.attempt
