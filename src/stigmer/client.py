@@ -13,6 +13,7 @@ connect at all is made again at the next address. One load-balanced address work
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 from operator import attrgetter
@@ -24,7 +25,7 @@ import grpc
 from google.protobuf.message import Message
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.contract.limits import MAX_MESSAGE_BYTES
+from stigmer.contract.limits import MAX_MESSAGE_BYTES, over_limit
 from stigmer.endpoints import Endpoint, host_of, split_addresses
 from stigmer.observability.tracing import outgoing_metadata
 
@@ -339,7 +340,14 @@ class Client:
 
     async def _call(self, method: str, request: Any, response: type[R]) -> R:
         """Call `method` ("service.Method") at the next address in turn, and at the next
-        if no connection could be made; gRPC errors become ApiError / ApiUnreachable."""
+        if no connection could be made; gRPC errors become ApiError / ApiUnreachable. A
+        request over the API's message limit is refused here, without sending it."""
+        size = request.ByteSize()
+        if size > MAX_MESSAGE_BYTES:
+            name = method.partition(".")[2]
+            raise TooLarge(
+                over_limit(f"the {name} request", size, MAX_MESSAGE_BYTES, MESSAGE_LIMIT)
+            )
         endpoints = self.in_turn()
         for index, endpoint in enumerate(endpoints):
             try:
@@ -425,9 +433,11 @@ REFUSALS = frozenset(
         grpc.StatusCode.FAILED_PRECONDITION,
         grpc.StatusCode.OUT_OF_RANGE,
         grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
     }
 )
-"""Answers the API gives that a retry cannot change; any other failure may pass."""
+"""Answers the API gives that a retry cannot change (a size over a limit among them: it
+stays over); any other failure may pass."""
 RETRY_FIRST, RETRY_CAP = 0.5, 10.0
 
 
@@ -461,6 +471,19 @@ class ApiError(RuntimeError):
         super().__init__(message)
 
 
+class TooLarge(ApiError):
+    """A request or answer over a size limit (RESOURCE_EXHAUSTED): refused, never retried.
+    The message names the size and the limit when gRPC or the API said them."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+
+
+MESSAGE_LIMIT = "the API's message limit"
+_GRPC_SIZES = re.compile(r"(?P<size>\d+) vs\. (?P<limit>\d+)")
+"""How gRPC says what it refused: "Received message larger than max (N vs. M)"."""
+
+
 # What gRPC itself says when no connection could be made. Matched at the start only: the
 # API's own UNAVAILABLE answers (Temporal unreachable) may quote a refused connection too.
 _NO_CONNECTION = ("failed to connect", "dns resolution failed")
@@ -468,6 +491,12 @@ _NO_CONNECTION = ("failed to connect", "dns resolution failed")
 
 def _translated(exc: grpc.aio.AioRpcError, address: str) -> Exception:
     details = exc.details() or ""
+    if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        sizes = _GRPC_SIZES.search(details)
+        if sizes is None:
+            return TooLarge(details)
+        size, limit = int(sizes["size"]), int(sizes["limit"])
+        return TooLarge(over_limit(f"a message to or from {address}", size, limit, MESSAGE_LIMIT))
     if exc.code() == grpc.StatusCode.UNAVAILABLE and details.lower().startswith(_NO_CONNECTION):
         return ApiUnreachable(
             f"cannot reach the Stigmer API at {address}; start it with `stigmer server`"

@@ -1,7 +1,8 @@
 """Finding 4, replayed with real processes: with 105 long `wait` runs open (more than the
 reconciler once read per sweep), a run terminated through the Temporal CLI is still
 recorded within 60 s, and so is a run whose workflow was deleted from Temporal (which
-visibility cannot show: the reconciler's walk through every open execution finds it)."""
+visibility cannot show: the reconciler's walk through every open execution finds it).
+A run whose workflow tasks keep failing on Temporal's payload limit is stopped too."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.client import Client
+from stigmer.contract import problems
 from stigmer.local.embedded import EmbeddedTemporal
 from tests.handshake.helpers import document
 from tests.security.platforms import ServedPlatform, started, tuned_platform
@@ -24,6 +26,8 @@ pytestmark = [pytest.mark.temporal, pytest.mark.timeout(600)]
 
 OPEN_WAITS = 105
 RECORDED_WITHIN = 60.0
+STUCK_STOPPED_WITHIN = 120.0
+THREE_MIB = '${ "x" * 3145728 }'
 TEMPORAL_CLI = str(Path(sys.executable).parent / "temporal")
 LONG_WAIT = document({"pause": {"wait": {"minutes": 30}}}, name="long-wait")
 
@@ -95,7 +99,7 @@ async def ended_within(client: Client, execution_id: str, seconds: float) -> pb.
     while time.monotonic() - start < seconds:
         found = await client.execution(execution_id)
         if found.status.phase in (pb.COMPLETED, pb.FAILED, pb.CANCELLED):
-            print(f"\n{execution_id} recorded {time.monotonic() - start:.1f}s after its run ended")
+            print(f"\n{execution_id} recorded ended after {time.monotonic() - start:.1f}s")
             return found
         await asyncio.sleep(0.5)
     raise AssertionError(f"{execution_id} still open {seconds:g}s after its run ended")
@@ -138,3 +142,21 @@ async def test_a_run_deleted_from_temporal_is_found_by_the_walk(
         done = await ended_within(client, run.id, RECORDED_WITHIN)
     assert done.status.phase == pb.FAILED
     assert "gone from Temporal" in done.status.error.detail
+
+
+async def test_a_run_stuck_on_temporals_payload_limit_is_failed_and_stopped(
+    crowded: ServedPlatform,
+) -> None:
+    """An activity input over Temporal's limit fails each workflow task before it is sent
+    (the SDK's check), so the run can never go on; once Temporal reports it (after five
+    failed tasks, about 55 s), the reconciler records it FAILED `too-large` and stops it."""
+    send = {
+        "call": "http",
+        "with": {"method": "post", "endpoint": "http://127.0.0.1:9/", "body": THREE_MIB},
+    }
+    async with crowded.client() as client:
+        run = await client.run_workflow(document=document({"send": send}, name="stuck"))
+        done = await ended_within(client, run.execution.id, STUCK_STOPPED_WITHIN)
+    assert done.status.phase == pb.FAILED
+    assert done.status.error.type == problems.TOO_LARGE
+    assert "Temporal's payload limit" in done.status.error.detail

@@ -34,6 +34,11 @@ def timeout(title: str, detail: str) -> Fault:
     return failure(problems.TIMEOUT, 408, title, detail)
 
 
+def too_large(detail: str) -> Fault:
+    """Something of the run is over a size limit; `detail` names its size and the limit."""
+    return Fault(problems.too_large(detail))
+
+
 def application_error(fault: Fault, redactor: Redactor) -> ApplicationError:
     """The activity failure; its message and details are redacted of the run's secrets."""
     detail = fault.problem.detail

@@ -7,7 +7,9 @@ API stays unreachable it keeps at most `MAX_QUEUED` messages, dropping the oldes
 the next report that gets through says how many were dropped. What is still unsent when
 the agent ends goes back with its result (`close`), to be recorded with its end: an
 outage loses no message. Reports carry the runner's attempt: once a newer attempt has
-taken over, the API refuses them and this attempt learns it is superseded.
+taken over, the API refuses them and this attempt learns it is superseded. A report
+leaves with at most `REPORT_BYTES` of messages; one refused for its size (a message over
+the API's limit, a status grown past its own) is never retried: the run fails `too-large`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ import structlog
 from google.protobuf import json_format
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import ApiError, ApiUnreachable, WorkerClient, passing
+from stigmer.client import ApiError, ApiUnreachable, TooLarge, WorkerClient, passing
+from stigmer.contract.limits import REPORT_BYTES, in_chunks
+from stigmer.contract.problems import Problem, too_large
 from stigmer.redaction import Redactor
 
 log = structlog.get_logger("stigmer.agents")
@@ -48,7 +52,10 @@ class Reporter:
         self.redactor = redactor
         self.usage_total: pb.Usage | None = None
         self.fenced = asyncio.Event()
-        """Set once the API takes no more reports of this attempt (superseded, or ended)."""
+        """Set once the API takes no more reports of this attempt (superseded, or ended,
+        or a report over a size limit: `refusal`)."""
+        self.refusal: Problem | None = None
+        """Why the run must fail: a report it made is over a size limit."""
         self._waiting = _Batch()
         self._in_flight = _Batch()
         """The batch being sent: still owed until the API has it."""
@@ -141,11 +148,17 @@ class Reporter:
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            batch = self._in_flight = self._waiting
-            self._waiting = _Batch()
+            batch, self._waiting = self._waiting.split(REPORT_BYTES)
+            self._in_flight = batch
             try:
                 await self.api.report_progress(batch.report(self.execution_id, self.attempt))
             except (ApiUnreachable, ApiError) as exc:
+                if isinstance(exc, TooLarge):
+                    log.error("progress too large", execution_id=self.execution_id, error=str(exc))
+                    self.refusal = too_large(f"a progress report of the agent: {exc}")
+                    self.fenced.set()
+                    self._waiting = _Batch()
+                    continue
                 if isinstance(exc, ApiError) and exc.code == grpc.StatusCode.FAILED_PRECONDITION:
                     log.info("progress refused", execution_id=self.execution_id, reason=str(exc))
                     self.fenced.set()
@@ -189,6 +202,16 @@ class _Batch:
         while len(self.messages) > MAX_QUEUED:
             self.messages.popleft()
             self.dropped += 1
+
+    def split(self, budget: int) -> tuple[_Batch, _Batch]:
+        """A first report of at most `budget` bytes of messages (a message over it goes
+        alone), with the todos, usage and count of dropped messages; and the rest."""
+        first, rest = _Batch(), _Batch()
+        sized = next(in_chunks(list(self.messages), pb.AgentMessage.ByteSize, budget), [])
+        first.messages = deque(sized)
+        rest.messages = deque(list(self.messages)[len(sized) :])
+        first.todos, first.usage, first.dropped = self.todos, self.usage, self.dropped
+        return first, rest
 
     def followed_by(self, later: _Batch) -> _Batch:
         """This batch (not sent) with what was queued after it: later values win."""

@@ -9,8 +9,10 @@ next await, an open provider request included.
 The agent's result is returned to the execution's workflow, where Temporal keeps it:
 nothing is recorded from here but progress, so an API that is down when the agent ends
 loses nothing and runs nothing again. A result over the size budget is stored through
-the API first and returned by reference. Every report carries the attempt, so a runner
-that a newer attempt replaced is refused and stops.
+the API first and returned by reference; one over a size limit (the API's message limit,
+Temporal's payload limit), like a report over one, fails the run `too-large` at once,
+never retried. Every report carries the attempt, so a runner that a newer attempt
+replaced is refused and stops.
 
 Secrets named by the agent are resolved here, at execution time, and every report,
 result, error and log line of the run is redacted of them.
@@ -36,9 +38,11 @@ from stigmer.agents.context import AgentContext
 from stigmer.agents.progress import Reporter
 from stigmer.agents.secrets import MissingSecret, Resolver
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import ApiError, WorkerClient, persistently
+from stigmer.client import MESSAGE_LIMIT, ApiError, TooLarge, WorkerClient, persistently
 from stigmer.contract.inputs import AgentResult
+from stigmer.contract.limits import MAX_MESSAGE_BYTES, over_limit
 from stigmer.contract.names import RUN_AGENT_ACTIVITY
+from stigmer.contract.payloads import PAYLOAD_LIMIT, PAYLOAD_ROOM, payload_size
 from stigmer.contract.problems import Fault
 from stigmer.permissions import Permissions
 from stigmer.redaction import Redactor, active
@@ -121,6 +125,8 @@ class RunnerActivities:
             await reporter.close(FLUSH_SECONDS)  # the last steps before a failure still show
             raise
         left = await reporter.close(FLUSH_SECONDS)
+        if reporter.refusal is not None:  # a report over a size limit: the run fails
+            raise Fault(reporter.refusal)
         result = AgentResult(
             attempt,
             execution_id=execution_id,
@@ -162,6 +168,8 @@ class RunnerActivities:
                 with contextlib.suppress(asyncio.CancelledError):
                     await work
         if work.cancelled():
+            if reporter.refusal is not None:
+                raise Fault(reporter.refusal)
             raise errors.runtime(
                 "Runner superseded",
                 f"attempt {attempt} was replaced by a newer attempt or the execution ended",
@@ -211,28 +219,46 @@ class RunnerActivities:
             raise runtime.typed_error(exc) from None
 
     async def _by_reference_if_large(self, execution_id: str, result: AgentResult) -> AgentResult:
-        """Keep a result over the budget apart, so Temporal carries only its reference."""
+        """Keep a result over the budget apart, so Temporal carries only its reference; so
+        too one whose whole would be over Temporal's payload limit. One too large to keep
+        apart (over the API's message limit), or still too large for Temporal without its
+        output, fails the run `too-large` at once."""
         size = len(result.output.encode()) + (
             len(json.dumps(result.structured).encode()) if result.has_structured else 0
         )
-        if size <= self.budget:
+        if size <= self.budget and payload_size(result) <= PAYLOAD_ROOM:
             return result
         request = pb.PutResultRequest(id=execution_id, attempt=result.attempt, output=result.output)
         if result.has_structured:
             json_format.ParseDict(result.structured, request.structured)
+        _within("the agent's result", request.ByteSize(), MAX_MESSAGE_BYTES, MESSAGE_LIMIT)
         response = await _patiently(lambda: self.api.put_result(request))
         result.result_ref = response.result_ref
         result.output, result.structured, result.has_structured = "", None, False
+        rest = "the agent's result without its output (its last messages and todos)"
+        _within(rest, payload_size(result), PAYLOAD_ROOM, PAYLOAD_LIMIT)
         return result
 
 
 async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
     """An API call retried while the API is unreachable; the activity's own timeout bounds
-    it, and its heartbeat keeps it alive meanwhile. A refusal fails the run."""
+    it, and its heartbeat keeps it alive meanwhile. A refusal fails the run: one for a
+    size over a limit as `too-large`."""
     try:
         return await persistently(call)
+    except TooLarge as exc:
+        log.error("agent run refused for its size", error=str(exc))
+        raise errors.too_large(str(exc)) from None
     except ApiError as exc:
         raise errors.runtime("Agent run refused by the API", str(exc)) from None
+
+
+def _within(what: str, size: int, limit: int, of: str) -> None:
+    """Fail the run `too-large` (logged) when `size` is over `limit`."""
+    if size > limit:
+        detail = over_limit(what, size, limit, of)
+        log.error("agent result too large", error=detail)
+        raise errors.too_large(detail)
 
 
 def _json(message: pb.AgentMessage | pb.Todo) -> dict[str, Any]:

@@ -166,6 +166,12 @@ def _optional_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def too_large(detail: str) -> Problem:
+    """Something over a size limit; `detail` names its size and the limit (as
+    `limits.over_limit` words it)."""
+    return Problem.of(TOO_LARGE, detail, title="Too large")
+
+
 def from_application_error(exc: ApplicationError) -> Problem:
     """Read back `Problem.application_error`; other application errors become runtime."""
     if exc.details and isinstance(exc.details[0], dict) and "type" in exc.details[0]:

@@ -17,7 +17,9 @@ The buffer keeps each task's last state by path, and sends what changed since th
 batch: a loop's tasks show their last run and how many runs there were, and a running
 `for` shows its iteration, so the progress of a loop of any length stays as large as the
 document. A batch the API did not take stays buffered and goes with the next one; what
-the last one could not send is logged with its count, never dropped silently.
+the last one could not send is logged with its count, never dropped silently. A batch
+is written in reports of at most `REPORT_BYTES`; one the API refuses for its size (the
+status would grow past its limit) is logged and dropped, never retried: it stays too large.
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from google.protobuf import json_format
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import FailureError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import WorkerClient
+from stigmer.client import TooLarge, WorkerClient
+from stigmer.contract.limits import REPORT_BYTES, in_chunks
 from stigmer.contract.problems import Problem
 
 RECORD_PROGRESS_ACTIVITY = "stigmer/engine/record-progress"
@@ -47,6 +51,8 @@ WRITE_INTERVAL = 0.5
 """Seconds of wall clock between two writes of an offered (not due) batch."""
 WRITERS_KEPT = 10_000
 """Executions whose last write time a worker remembers."""
+
+log = structlog.get_logger("stigmer.engine")
 
 
 @dataclass
@@ -230,8 +236,15 @@ class ProgressActivities:
         last = self.written.get(batch.execution_id)
         if not batch.tasks or (not batch.due and last is not None and now - last < WRITE_INTERVAL):
             return False
-        report = pb.ProgressReport(id=batch.execution_id, tasks=map(task_progress, batch.tasks))
-        await self.api.report_progress(report)
+        tasks = [task_progress(state) for state in batch.tasks]
+        for chunk in in_chunks(tasks, pb.TaskProgress.ByteSize, REPORT_BYTES):
+            try:
+                await self.api.report_progress(
+                    pb.ProgressReport(id=batch.execution_id, tasks=chunk)
+                )
+            except TooLarge as exc:  # retrying cannot make it smaller: dropped, and said so
+                log.error("progress too large", execution_id=batch.execution_id, error=str(exc))
+                break
         self.written[batch.execution_id] = now
         self.written.move_to_end(batch.execution_id)
         while len(self.written) > WRITERS_KEPT:

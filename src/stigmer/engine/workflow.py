@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio import workflow
 
 from stigmer.contract.inputs import Ending, ExecutionPlan, WorkflowRunInput
+from stigmer.contract.limits import MAX_RESULT_BYTES, over_limit
 from stigmer.contract.names import WORKFLOW_EXECUTION_WORKFLOW
-from stigmer.contract.problems import Fault
+from stigmer.contract.problems import Fault, too_large
 from stigmer.engine.events import Inbox, ReceivesEvents
 from stigmer.engine.interpreter import run_document
 from stigmer.engine.position import ContinueAsNew, Continuing, Position
@@ -102,6 +104,18 @@ async def run_with_progress(
             await progress.close()
 
 
+def _within_result_limit(output: Any) -> None:
+    """An output too large to be recorded fails the run `too-large` at once, instead of
+    its ending being refused at every try (sizes are refusals, not retries)."""
+    size = len(json.dumps(output, ensure_ascii=False, default=str).encode())
+    if size > MAX_RESULT_BYTES:
+        detail = over_limit("the workflow's output", size, MAX_RESULT_BYTES, RESULT_LIMIT)
+        raise too_large(detail).application_error()
+
+
+RESULT_LIMIT = "the limit of a result (one API message, as JSON)"
+
+
 def carry_on(plan: ExecutionPlan, carried: Carried | None) -> ExecutionPlan:
     """A continued run's plan: its deadline is what is left of the first run's."""
     if carried is None:
@@ -128,6 +142,7 @@ class WorkflowExecution(ReceivesEvents):
             output = await run_with_progress(
                 params, progress, self.inbox, position=position, continuing=continuing
             )
+            _within_result_limit(output)
             return endings.completed_with(execution_id, output)
 
         try:

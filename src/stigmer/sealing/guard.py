@@ -28,6 +28,7 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
 )
 
+from stigmer.contract.payloads import within_payload_limit
 from stigmer.contract.problems import FORGERY, Fault, Problem
 from stigmer.observability.metrics import FORGERIES
 from stigmer.sealing.codec import Unauthenticated, forgery
@@ -95,7 +96,7 @@ class _GuardedActivity(ActivityInboundInterceptor):
         if found is not None:
             report_forgery("activity-input", found.reason)
             raise forgery("the activity's input", found.reason).application_error()
-        return await self.next.execute_activity(input)
+        return within_payload_limit(await self.next.execute_activity(input))
 
 
 class _GuardedWorkflow(WorkflowInboundInterceptor):

@@ -16,7 +16,7 @@ from google.protobuf.duration_pb2 import Duration
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.config import Settings
 from stigmer.contract import problems
-from stigmer.contract.limits import MAX_DEADLINE
+from stigmer.contract.limits import MAX_DEADLINE, OverLimit
 from stigmer.handshake.timeouts import deadline_within
 from stigmer.handshake.tokens import token_preview
 from stigmer.resources.agent import AgentSpec
@@ -83,7 +83,7 @@ class Creation:
                 token_preview=status.callback.token_preview or None,
             )
         if stored.status.phase == pb.PENDING and not stored.status.cancel_requested:
-            await self._start(stored, document, created)
+            stored = await self._start(stored, document, created)
         elif not created and has_ended(stored.status):
             if token is not None and is_later_caller(status.callback, stored.status.callback):
                 stored = await self.callbacks.taken_by_retry(stored, status.callback)
@@ -152,7 +152,10 @@ class Creation:
 
     async def _start(
         self, execution: pb.Execution, document: dict[str, Any] | None, created: bool
-    ) -> None:
+    ) -> pb.Execution:
+        """Start the execution's workflow; the execution as it stands then (FAILED
+        `too-large` at once when Temporal refuses its input for its size: retrying, or
+        the caller's next attempt, could only be refused again)."""
         try:
             if document is None and execution.spec.kind == pb.WORKFLOW_EXECUTION:
                 document = await document_of(self.store, execution)
@@ -160,21 +163,21 @@ class Creation:
         except TemporalUnreachableError as exc:
             if created and not execution.spec.idempotency_key:
                 # Nobody will retry this one: record why it never ran.
-                await self._finish_unstarted(execution.id, str(exc))
+                problem = problems.Problem.of(
+                    problems.UNAVAILABLE, str(exc), title="Execution could not start"
+                )
+                await self._finish_unstarted(execution.id, problem)
             raise
+        except OverLimit as exc:
+            log.error("execution refused for its size", execution_id=execution.id, error=str(exc))
+            return await self._finish_unstarted(execution.id, problems.too_large(str(exc)))
+        return execution
 
-    async def _finish_unstarted(self, execution_id: str, reason: str) -> None:
+    async def _finish_unstarted(self, execution_id: str, problem: problems.Problem) -> pb.Execution:
         report = pb.EndingReport(
-            id=execution_id,
-            phase=pb.FAILED,
-            error=pb.ExecutionError(
-                type=problems.UNAVAILABLE,
-                status=503,
-                title="Execution could not start",
-                detail=reason,
-            ),
+            id=execution_id, phase=pb.FAILED, error=pb.ExecutionError(**problem.to_dict())
         )
-        await self.recorder.update(execution_id, lambda status: end(status, report))
+        return await self.recorder.update(execution_id, lambda status: end(status, report))
 
 
 def _duration(value: timedelta) -> Duration:

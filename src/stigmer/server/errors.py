@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from temporalio.service import RPCError
 
+from stigmer.contract.limits import OverLimit
 from stigmer.resources.executions import TransitionError
 from stigmer.resources.idempotency import KeyTaken
 from stigmer.store.database import Conflict, NotFound
@@ -43,6 +44,8 @@ def _status_of(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
             return grpc.StatusCode.NOT_FOUND, str(exc)
         case KeyTaken():
             return grpc.StatusCode.ALREADY_EXISTS, str(exc)
+        case OverLimit():
+            return grpc.StatusCode.RESOURCE_EXHAUSTED, str(exc)
         case PermissionError():
             return grpc.StatusCode.PERMISSION_DENIED, str(exc)
         case TransitionError():

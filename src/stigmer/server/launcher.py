@@ -8,7 +8,6 @@ from the execution id and a duplicate start is the same execution, not a second 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +24,7 @@ from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.config import Settings, task_queue
 from stigmer.contract import problems
 from stigmer.contract.inputs import AgentExecutionInput, Ending, ExecutionPlan, WorkflowRunInput
-from stigmer.contract.limits import MAX_DEADLINE
+from stigmer.contract.limits import MAX_DEADLINE, TEMPORAL_PAYLOAD_BYTES, OverLimit
 from stigmer.contract.names import AGENT_EXECUTION_WORKFLOW, WORKFLOW_EXECUTION_WORKFLOW
 from stigmer.handshake import timeouts
 from stigmer.resources.executions import temporal_workflow_id
@@ -43,6 +42,9 @@ SIZE_CAUSES = (
 """The workflow task failures Temporal reports of a run whose payloads are over its limits."""
 QUEUES = ("agents", "engine")
 """The queues whose workers run execution workflows."""
+SIZE_REFUSAL = "size exceeds limit"
+"""How Temporal says it refused a payload for its size ("Blob data size exceeds limit.")."""
+PAYLOAD_LIMIT = "Temporal's payload limit"
 
 
 @dataclass
@@ -79,7 +81,8 @@ class Launcher:
             return self._client
 
     async def start(self, execution: pb.Execution, document: dict[str, Any] | None) -> None:
-        """Start the execution's workflow unless it already runs or ran."""
+        """Start the execution's workflow unless it already runs or ran; `OverLimit` when
+        Temporal refuses its input (the document and input) for its size."""
         client = await self.client()
         spec = execution.spec
         prefix = self.settings.queue_prefix
@@ -98,7 +101,7 @@ class Launcher:
                 to_json(spec.workflow.input) if spec.workflow.HasField("input") else None,
                 plan,
             )
-        with contextlib.suppress(WorkflowAlreadyStartedError):
+        try:
             await client.start_workflow(
                 workflow,
                 argument,
@@ -107,6 +110,15 @@ class Launcher:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             )
+        except WorkflowAlreadyStartedError:
+            pass
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.INVALID_ARGUMENT or SIZE_REFUSAL not in exc.message:
+                raise
+            payloads = await client.data_converter.encode([argument])
+            size = sum(payload.ByteSize() for payload in payloads)
+            what = "its workflow's input (the document and its input)"
+            raise OverLimit(what, size, TEMPORAL_PAYLOAD_BYTES, PAYLOAD_LIMIT) from exc
 
     async def signal(self, workflow_id: str, name: str, payload: Any) -> None:
         """Send a signal to a workflow; RPCError NOT_FOUND when it has ended."""

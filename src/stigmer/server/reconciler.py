@@ -36,7 +36,7 @@ from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.background import Background
 from stigmer.config import Settings
 from stigmer.contract import problems
-from stigmer.contract.limits import TEMPORAL_PAYLOAD_BYTES, over_limit
+from stigmer.contract.limits import TEMPORAL_PAYLOAD_BYTES, OverLimit, over_limit
 from stigmer.handshake.ending import report_of
 from stigmer.resources.executions import (
     TOLD,
@@ -161,14 +161,12 @@ class Reconciler:
         except NotFound:
             return False  # not this platform's (another sharing its queues), or deleted
         workflow_id = execution.status.temporal_workflow_id
-        problem = problems.Problem.of(
-            problems.TOO_LARGE,
+        problem = problems.too_large(
             f"its workflow {workflow_id} could not go on: "
             + over_limit(
                 "a payload it made", None, TEMPORAL_PAYLOAD_BYTES, "Temporal's payload limit"
             )
-            + ", so its workflow tasks kept failing",
-            title="Too large",
+            + ", so its workflow tasks kept failing"
         )
         before = execution.revision
         if not has_ended(execution.status):
@@ -260,7 +258,14 @@ class Reconciler:
                 if execution.spec.kind == pb.WORKFLOW_EXECUTION
                 else None
             )
-            await self.launcher.start(execution, document)
+            try:
+                await self.launcher.start(execution, document)
+            except OverLimit as exc:
+                log.error(
+                    "execution refused for its size", execution_id=execution.id, error=str(exc)
+                )
+                report = _problem_ending(execution.id, pb.FAILED, problems.too_large(str(exc)))
+                return await self.recorder.update(execution.id, lambda status: end(status, report))
         return execution
 
 

@@ -16,6 +16,7 @@ from google.protobuf import json_format
 from stigmer.api.v1 import stigmer_pb2 as pb
 from stigmer.api.v1 import stigmer_pb2_grpc as pb_grpc
 from stigmer.config import Settings
+from stigmer.contract.limits import MAX_STATUS_BYTES, OverLimit, check_size
 from stigmer.observability.metrics import observe_usage
 from stigmer.resources.executions import (
     TransitionError,
@@ -35,6 +36,7 @@ from stigmer.store.results import StoredResult
 from stigmer.store.store import Store
 
 Context = grpc.aio.ServicerContext[Any, Any]
+STATUS = "the limit of a status (every Get and Watch sends it whole)"
 log = structlog.get_logger("stigmer.server")
 
 
@@ -100,8 +102,13 @@ class WorkerService(pb_grpc.WorkerServiceServicer):
         def change(status: pb.ExecutionStatus) -> None:
             usage_before.CopyFrom(status.usage)
             add_progress(status, request)
+            check_size("the execution's status", status.ByteSize(), MAX_STATUS_BYTES, STATUS)
 
-        execution = await self.recorder.update(required_id(request.id), change)
+        try:
+            execution = await self.recorder.update(required_id(request.id), change)
+        except OverLimit as exc:
+            log.error("progress refused for its size", execution_id=request.id, error=str(exc))
+            raise
         if request.HasField("usage") and execution.spec.HasField("agent"):
             observe_usage(execution.spec.agent.agent, usage_before, execution.status.usage)
         return pb.ProgressAccepted(revision=execution.revision)
