@@ -123,19 +123,18 @@ class Reconciler:
         closed = await self.launcher.closed_since(since, LISTED_PER_SWEEP)
         self._closed_since = began
         changed = 0
-        for execution in await self._unreconciled_among(closed, "closed"):
+        for execution in await self._closed_unreconciled(closed):
             after = await self.reconcile(execution)
             changed += after.revision != execution.revision
         for execution_id in _execution_ids(await self._stuck()):
             changed += await self._too_large(execution_id)
         return changed + await self._walk()
 
-    async def _unreconciled_among(self, workflow_ids: list[str], runs: str) -> list[pb.Execution]:
-        """The executions of these workflows whose records do not follow their runs yet."""
+    async def _closed_unreconciled(self, workflow_ids: list[str]) -> list[pb.Execution]:
+        """The executions of these closed runs whose records do not follow them yet."""
         if len(workflow_ids) >= LISTED_PER_SWEEP:
             log.warning(
-                "reconciler: more runs than one sweep reads; the walk finds the rest",
-                runs=runs,
+                "reconciler: more runs closed than one sweep reads; the walk finds the rest",
                 read=len(workflow_ids),
             )
         return await self.store.executions.unreconciled_among(_execution_ids(workflow_ids))
