@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowExecution, WorkflowExecutionStatus, WorkflowHistory
-from temporalio.worker import Replayer
 
 from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.credentials import payload_keyring
 from stigmer.engine import workflow
 from stigmer.local.embedded import EmbeddedTemporal
 from stigmer.resources.values import to_json
 from stigmer.temporal import connect_temporal
-from stigmer.workers import sandbox
 from tests.conftest import running_platform
 from tests.handshake.helpers import document, eventually, output_of
+from tests.support.replay import replayer
 
 ROUNDS = 20
 BUDGET = 40
@@ -94,8 +94,8 @@ async def test_a_long_loop_continues_as_new_and_stays_one_execution(
         assert statuses.count(WorkflowExecutionStatus.CONTINUED_AS_NEW) >= 2, statuses
         assert statuses.count(WorkflowExecutionStatus.COMPLETED) == 1, statuses
 
-        replayer = Replayer(workflows=[workflow.WorkflowExecution], workflow_runner=sandbox())
+        replaying = replayer(payload_keyring(platform.settings), workflow.WorkflowExecution)
         for run in runs:
             handle = temporal.get_workflow_handle(workflow_id, run_id=run.run_id)
             history: WorkflowHistory = await handle.fetch_history()
-            await replayer.replay_workflow(history)
+            await replaying.replay_workflow(history)

@@ -13,19 +13,16 @@ from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
 
 from stigmer.agents.workflow import AgentExecutionWorkflow
 from stigmer.credentials import payload_keyring
 from stigmer.engine.scheduling import ScheduledRunWorkflow
 from stigmer.engine.workflow import WorkflowExecution
-from stigmer.sealing.codec import sealed_data_converter
-from stigmer.sealing.guard import SealGuard
 from stigmer.sealing.keys import Keyring
 from stigmer.temporal import connect_temporal
-from stigmer.workers import sandbox
 from tests.conftest import Platform
 from tests.handshake.helpers import SCRIPTED, agent_task, children, script
+from tests.support.replay import replayer
 
 HISTORIES = Path(__file__).with_name("histories")
 KEYS = HISTORIES / "payload-keys"
@@ -109,20 +106,14 @@ async def streamed(histories: list[WorkflowHistory]) -> AsyncIterator[WorkflowHi
         yield history
 
 
-def replayer(keyring: Keyring) -> Replayer:
-    return Replayer(
-        workflows=[WorkflowExecution, AgentExecutionWorkflow, ScheduledRunWorkflow],
-        workflow_runner=sandbox(),
-        data_converter=sealed_data_converter(keyring),
-        interceptors=[SealGuard()],
-    )
+WORKFLOWS = (WorkflowExecution, AgentExecutionWorkflow, ScheduledRunWorkflow)
 
 
 async def test_todays_histories_replay(platform: Platform) -> None:
     histories = await record(platform)
     assert len(histories) == 2
     keyring = payload_keyring(platform.settings)
-    results = await replayer(keyring).replay_workflows(
+    results = await replayer(keyring, *WORKFLOWS).replay_workflows(
         streamed(histories), raise_on_replay_failure=False
     )
     assert not results.replay_failures, results.replay_failures
@@ -147,4 +138,4 @@ async def test_recorded_histories_replay() -> None:
     ]
     keyring = Keyring.parse(KEYS.read_text(), str(KEYS))
     for history in histories:
-        await replayer(keyring).replay_workflow(history)
+        await replayer(keyring, *WORKFLOWS).replay_workflow(history)

@@ -20,7 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import ApiError, WorkerClient
+from stigmer.client import ApiError, TooLarge, WorkerClient
 from stigmer.contract import problems
 from stigmer.contract.inputs import CallKind, CallRequest, CallResult
 from stigmer.contract.names import (
@@ -48,6 +48,8 @@ _REFUSALS = {
     grpc.StatusCode.FAILED_PRECONDITION,
     grpc.StatusCode.PERMISSION_DENIED,
     grpc.StatusCode.UNAUTHENTICATED,
+    grpc.StatusCode.ALREADY_EXISTS,  # the call's key names another call
+    grpc.StatusCode.RESOURCE_EXHAUSTED,  # the request is over the API's size limit
 }
 
 
@@ -184,6 +186,18 @@ class CancelledCall:
     parent_execution_id: str = ""
 
 
+def _refused(request: CallRequest, key: str, exc: ApiError) -> ApplicationError:
+    """The call's failure when the API refused its execution: final, naming the call; a
+    request over a size limit fails with the `too-large` problem."""
+    message = f"{request.kind} {request.target!r}: {exc}"
+    if isinstance(exc, TooLarge):
+        problem = problems.too_large(str(exc))
+        return ApplicationError(
+            message, problem.to_dict(), {CALL_KEY: key}, type=problem.type, non_retryable=True
+        )
+    return ApplicationError(message, {CALL_KEY: key}, type=CREATION_REFUSED, non_retryable=True)
+
+
 def _time_left(info: activity.Info) -> timedelta | None:
     """How long this attempt may still wait: its own timeout, within what is left of the
     call's whole budget after earlier attempts."""
@@ -257,12 +271,7 @@ class CallerActivities:
             response = await self._create(request, key, callback)
         except ApiError as exc:
             if exc.code in _REFUSALS:
-                raise ApplicationError(
-                    f"{request.kind} {request.target!r}: {exc}",
-                    {CALL_KEY: key},
-                    type=CREATION_REFUSED,
-                    non_retryable=True,
-                ) from exc
+                raise _refused(request, key, exc) from exc
             raise
         execution = response.execution
         fields["execution_id"] = execution.id
