@@ -229,7 +229,8 @@ class BenchPlatform:
         )
         self.counter = SlotCounter()
         self.temporal_client = await connect_temporal(
-            load_settings(temporal_address=temporal), interceptors=[self.counter]
+            load_settings(temporal_address=temporal, payload_keys=env["STIGMER_PAYLOAD_KEYS"]),
+            interceptors=[self.counter],
         )
         await self.client.apply("agent", AGENT, SCRIPTED)
         warm = await self.client.run_workflow(document=agent_document(script(0)), input={})

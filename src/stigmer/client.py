@@ -13,8 +13,7 @@ connect at all is made again at the next address. One load-balanced address work
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from operator import attrgetter
 from pathlib import Path
@@ -25,6 +24,9 @@ import grpc
 from google.protobuf.message import Message
 
 from stigmer.api.v1 import stigmer_pb2 as pb
+from stigmer.api_failures import MESSAGE_LIMIT, TooLarge, translated
+from stigmer.api_failures import ApiError as ApiError  # the client's errors, where they always were
+from stigmer.api_failures import ApiUnreachable as ApiUnreachable
 from stigmer.contract.limits import MAX_MESSAGE_BYTES, over_limit
 from stigmer.endpoints import Endpoint, host_of, split_addresses
 from stigmer.observability.tracing import outgoing_metadata
@@ -38,10 +40,6 @@ CALL_TIMEOUT = 60.0
 """Seconds a single request may take: a hung connection fails (and is retried by whoever
 called) instead of holding its caller until some far longer timeout."""
 DEFINITION_KINDS = {"agent": pb.AGENT, "workflow": pb.WORKFLOW}
-
-
-class ApiUnreachable(ConnectionError):
-    """The API did not answer at all."""
 
 
 class PlaintextRefused(ValueError):
@@ -288,7 +286,7 @@ class Client:
             except grpc.aio.AioRpcError as exc:
                 last = index == len(endpoints) - 1
                 if last or exc.code() != grpc.StatusCode.UNAVAILABLE:
-                    raise _translated(exc, endpoint.address) from exc
+                    raise translated(exc, endpoint.address) from exc
             finally:
                 stream.cancel()  # a watcher that stops early hangs up at once
 
@@ -357,7 +355,7 @@ class Client:
                     timeout=self.call_timeout,
                 )
             except grpc.aio.AioRpcError as exc:
-                error = _translated(exc, endpoint.address)
+                error = translated(exc, endpoint.address)
                 if isinstance(error, ApiUnreachable) and index < len(endpoints) - 1:
                     continue  # nothing was sent: the next address may take it
                 raise error from exc
@@ -421,87 +419,6 @@ class WorkerClient(Client):
     async def unsubscribe(self, workflow_id: str, key: str) -> None:
         subscription = pb.Subscription(workflow_id=workflow_id, key=key)
         await self._call("workers.Unsubscribe", subscription, pb.SubscriptionResponse)
-
-
-REFUSALS = frozenset(
-    {
-        grpc.StatusCode.INVALID_ARGUMENT,
-        grpc.StatusCode.NOT_FOUND,
-        grpc.StatusCode.ALREADY_EXISTS,
-        grpc.StatusCode.PERMISSION_DENIED,
-        grpc.StatusCode.UNAUTHENTICATED,
-        grpc.StatusCode.FAILED_PRECONDITION,
-        grpc.StatusCode.OUT_OF_RANGE,
-        grpc.StatusCode.UNIMPLEMENTED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-    }
-)
-"""Answers the API gives that a retry cannot change (a size over a limit among them: it
-stays over); any other failure may pass."""
-RETRY_FIRST, RETRY_CAP = 0.5, 10.0
-
-
-def passing(exc: Exception) -> bool:
-    """Whether a failed call may succeed made again: the API down, slow, busy, restarting."""
-    return isinstance(exc, ApiUnreachable) or (
-        isinstance(exc, ApiError) and exc.code not in REFUSALS
-    )
-
-
-async def persistently(call: Callable[[], Awaitable[T]]) -> T:
-    """Make `call` until it succeeds or is refused, retrying failures that may pass with
-    capped backoff (0.5 s doubling to 10 s). Whoever awaits it bounds it: an activity's
-    timeout, a caller's deadline."""
-    delay = RETRY_FIRST
-    while True:
-        try:
-            return await call()
-        except (ApiError, ApiUnreachable) as exc:
-            if not passing(exc):
-                raise
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, RETRY_CAP)
-
-
-class ApiError(RuntimeError):
-    """The API answered with an error; `code` is the gRPC status code."""
-
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
-        self.code = code
-        super().__init__(message)
-
-
-class TooLarge(ApiError):
-    """A request or answer over a size limit (RESOURCE_EXHAUSTED): refused, never retried.
-    The message names the size and the limit when gRPC or the API said them."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
-
-
-MESSAGE_LIMIT = "the API's message limit"
-_GRPC_SIZES = re.compile(r"(?P<size>\d+) vs\. (?P<limit>\d+)")
-"""How gRPC says what it refused: "Received message larger than max (N vs. M)"."""
-
-
-# What gRPC itself says when no connection could be made. Matched at the start only: the
-# API's own UNAVAILABLE answers (Temporal unreachable) may quote a refused connection too.
-_NO_CONNECTION = ("failed to connect", "dns resolution failed")
-
-
-def _translated(exc: grpc.aio.AioRpcError, address: str) -> Exception:
-    details = exc.details() or ""
-    if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
-        sizes = _GRPC_SIZES.search(details)
-        if sizes is None:
-            return TooLarge(details)
-        size, limit = int(sizes["size"]), int(sizes["limit"])
-        return TooLarge(over_limit(f"a message to or from {address}", size, limit, MESSAGE_LIMIT))
-    if exc.code() == grpc.StatusCode.UNAVAILABLE and details.lower().startswith(_NO_CONNECTION):
-        return ApiUnreachable(
-            f"cannot reach the Stigmer API at {address}; start it with `stigmer server`"
-        )
-    return ApiError(exc.code(), details)
 
 
 def _definition_kind(kind: str) -> pb.DefinitionKind.ValueType:

@@ -46,6 +46,7 @@ async def connect_temporal(
     """
     target = settings.temporal_target
     namespace = settings.temporal_namespace
+    converter = data_converter or sealed_data_converter(payload_keyring(settings))
     api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
     try:
         client = await asyncio.wait_for(
@@ -54,7 +55,7 @@ async def connect_temporal(
                 namespace=namespace,
                 api_key=api_key,
                 tls=True if settings.temporal_tls else None,
-                data_converter=data_converter or sealed_data_converter(payload_keyring(settings)),
+                data_converter=converter,
                 interceptors=[*interceptors, *temporal_interceptors(settings)],
                 plugins=plugins,
                 runtime=runtime,

@@ -18,13 +18,19 @@ from temporalio.client import WorkflowExecutionStatus
 from stigmer.config import Settings, load_settings
 from stigmer.local.embedded import EmbeddedTemporal, EmbeddedTemporalError, free_port, free_ports
 from stigmer.local.temporal_binary import TemporalBinaryNotFoundError, find_temporal_binary
+from stigmer.sealing.keys import Keyring
 from stigmer.temporal import TemporalUnreachableError, connect_temporal
 
 pytestmark = pytest.mark.timeout(120)
 
 
 def external_settings(temporal: EmbeddedTemporal, **extra: object) -> Settings:
-    return load_settings(temporal_address=temporal.address, **extra)
+    return external_settings_at(temporal.address, **extra)
+
+
+def external_settings_at(address: str, **extra: object) -> Settings:
+    """A platform's settings on the Temporal at `address`, with payload keys of its own."""
+    return load_settings(temporal_address=address, payload_keys=Keyring.fresh().render(), **extra)
 
 
 @pytest.fixture
@@ -126,7 +132,7 @@ async def test_startup_timeout_is_bounded(tmp_path: Path) -> None:
 async def test_connect_reports_unreachable_address() -> None:
     port = free_port()
     with pytest.raises(TemporalUnreachableError, match=f"not reachable at 127.0.0.1:{port}"):
-        await connect_temporal(Settings(temporal_address=f"127.0.0.1:{port}"))
+        await connect_temporal(external_settings_at(f"127.0.0.1:{port}"))
 
 
 async def test_connect_reports_unknown_namespace(temporal: EmbeddedTemporal) -> None:

@@ -27,7 +27,8 @@ import structlog
 from google.protobuf import json_format
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import ApiError, ApiUnreachable, TooLarge, WorkerClient, passing
+from stigmer.api_failures import ApiError, ApiUnreachable, TooLarge, passing
+from stigmer.client import WorkerClient
 from stigmer.contract.limits import REPORT_BYTES, in_chunks
 from stigmer.contract.problems import Problem, too_large
 from stigmer.redaction import Redactor

@@ -38,7 +38,8 @@ from stigmer.agents.context import AgentContext
 from stigmer.agents.progress import Reporter
 from stigmer.agents.secrets import MissingSecret, Resolver
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import MESSAGE_LIMIT, ApiError, TooLarge, WorkerClient, persistently
+from stigmer.api_failures import MESSAGE_LIMIT, ApiError, TooLarge, persistently
+from stigmer.client import WorkerClient
 from stigmer.contract.inputs import AgentResult
 from stigmer.contract.limits import MAX_MESSAGE_BYTES, over_limit
 from stigmer.contract.names import RUN_AGENT_ACTIVITY

@@ -38,7 +38,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import FailureError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import TooLarge, WorkerClient
+from stigmer.api_failures import TooLarge
+from stigmer.client import WorkerClient
 from stigmer.contract.limits import REPORT_BYTES, in_chunks
 from stigmer.contract.problems import Problem
 

@@ -4,6 +4,8 @@
 timeouts that fit the execution's own deadline. The activity creates the execution with
 the callback reference and goes pending (`raise_complete_async`), freeing its worker slot;
 the execution's workflow completes, fails or cancels it through the token when it ends.
+An outcome the platform did not make for the call is refused, and the call re-attaches to
+its execution through a fresh activity (a handover) with the same idempotency key.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 from temporalio.exceptions import TimeoutError as TemporalTimeoutError
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import ApiError, TooLarge, WorkerClient
+from stigmer.api_failures import ApiError, TooLarge
+from stigmer.client import WorkerClient
 from stigmer.contract import problems
 from stigmer.contract.inputs import CallKind, CallRequest, CallResult
 from stigmer.contract.names import (
@@ -65,8 +68,8 @@ def idempotency_key(workflow_id: str, run_id: str, activity_id: str) -> str:
 async def call_from_workflow(request: CallRequest) -> CallResult:
     """Run a `call: agent` or `run: workflow` task; workflow code only.
 
-    An ending is taken only if the platform made it for this call (see `_doubt`). Any
-    other — a completion or failure forged through Temporal's frontend, an outcome sealed
+    An ending is taken only if the platform made it for this call: sealed, and naming
+    the call's idempotency key (see `_doubt_of_failure`). Any other — a completion or failure forged through Temporal's frontend, an outcome sealed
     for another call, a timeout or cancellation before the call's time is up that it did
     not ask for — is recorded as a forgery, and the call re-attaches: a fresh caller
     activity, with the same idempotency key, takes the execution's recorded end at once

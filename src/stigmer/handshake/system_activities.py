@@ -24,7 +24,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from stigmer.api.v1 import stigmer_pb2 as pb
-from stigmer.client import REFUSALS, ApiError, WorkerClient, persistently
+from stigmer.api_failures import REFUSALS, ApiError, persistently
+from stigmer.client import WorkerClient
 from stigmer.contract.inputs import Ending
 from stigmer.contract.names import (
     BEGIN_ACTIVITY,
