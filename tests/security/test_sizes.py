@@ -117,6 +117,31 @@ async def test_an_answer_over_temporals_payload_limit_faults_its_task(
     assert done.status.error.instance == "/do/0/fetch"
 
 
+async def test_a_request_over_temporals_payload_limit_faults_its_task_at_once(
+    default_served: ServedPlatform, large: str
+) -> None:
+    """A task whose activity input would be over the limit never schedules it (the workflow
+    task scheduling it would be refused at every try): it faults `too-large`, and so does
+    an agent call whose message is too large."""
+    body = '${ "b" * 3145728 }'
+    send = {
+        "send": {"call": "http", "with": {"method": "post", "endpoint": f"{large}/1", "body": body}}
+    }
+    ask = agent_task("ask", '${ "m" * 3145728 }')
+    async with default_served.client() as client:
+        await client.apply("agent", "scripted", SCRIPTED)
+        sent = await client.run_workflow(document=document(send, name="large-request"))
+        asked = await client.run_workflow(document=document(ask, name="large-message"))
+        started = time.monotonic()
+        done = await ended_within(client, sent.execution.id, ENDED_WITHIN)
+        called = await ended_within(client, asked.execution.id, ENDED_WITHIN)
+        assert time.monotonic() - started < 30  # at once, not by the reconciler's check
+        assert not (await client.list_executions(parent_execution_id=asked.execution.id)).executions
+    too_large(done, "the request of /do/0/send", "3.0 MiB", "Temporal's payload limit")
+    assert done.status.error.instance == "/do/0/send"
+    too_large(called, "the request of agent call 'scripted'", "Temporal's payload limit")
+
+
 async def test_a_workflow_output_over_the_result_limit_fails_it(
     default_served: ServedPlatform,
 ) -> None:

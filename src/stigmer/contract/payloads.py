@@ -1,19 +1,21 @@
-"""Whether an activity's result fits in one Temporal payload, checked before Temporal sees it.
+"""Whether a value fits in one Temporal payload, checked before Temporal sees it.
 
 Past Temporal's payload limit the SDK itself fails the activity, with an error the
 platform did not make (and so cannot tell from a forged one). Checked here first, a
 result over it fails its activity with the platform's own `too-large` error instead,
-naming the result's size and the limit, never retried.
+naming the result's size and the limit, never retried. An activity's input over it would
+fail the workflow task that schedules it, again at every try: workflow code checks it
+before scheduling (`input_problem`) and faults the task `too-large` instead.
 """
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from temporalio import activity
+from temporalio import activity, workflow
 
 from stigmer.contract.limits import TEMPORAL_PAYLOAD_BYTES, over_limit
-from stigmer.contract.problems import too_large
+from stigmer.contract.problems import Problem, too_large
 
 T = TypeVar("T")
 
@@ -35,3 +37,11 @@ def within_payload_limit(result: T) -> T:
         what = f"the result of {activity.info().activity_type}"
         raise too_large(over_limit(what, size, PAYLOAD_ROOM, PAYLOAD_LIMIT)).application_error()
     return result
+
+
+def input_problem(value: Any, what: str) -> Problem | None:
+    """The `too-large` problem of an activity input over the limit, or None (workflow code)."""
+    size = workflow.payload_converter().to_payload(value).ByteSize()
+    if size > PAYLOAD_ROOM:
+        return too_large(over_limit(what, size, PAYLOAD_ROOM, PAYLOAD_LIMIT))
+    return None

@@ -31,6 +31,7 @@ from stigmer.contract.names import (
     CANCEL_CALLED_ACTIVITY,
     RUN_WORKFLOW_ACTIVITY,
 )
+from stigmer.contract.payloads import input_problem
 from stigmer.handshake import timeouts
 from stigmer.handshake.outcome import CALL_KEY, bound_to, call_result, outcome_error
 from stigmer.handshake.tokens import token_preview
@@ -82,6 +83,9 @@ async def call_from_workflow(request: CallRequest) -> CallResult:
     name = CALL_AGENT_ACTIVITY if request.kind == "agent" else RUN_WORKFLOW_ACTIVITY
     ends_at = workflow.now() + plan.caller_start_to_close
     request = replace(request, call_key=key)
+    too_large = input_problem(request, f"the request of {request.kind} call {request.target!r}")
+    if too_large is not None:
+        raise too_large.application_error()
     while True:
         activity_id = first_id if not request.handover else f"{first_id}/{request.handover}"
         left = ends_at - workflow.now()

@@ -31,6 +31,7 @@ from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import FailureError
 
+from stigmer.contract.payloads import input_problem
 from stigmer.contract.problems import RUNTIME, Fault, Problem, from_failure, is_cancellation
 from stigmer.engine.outbound.secrets import SecretSource, declared
 from stigmer.engine.tasktype import Activities, Services, TaskScope
@@ -46,10 +47,14 @@ HEARTBEAT_EVERY = 5.0
 
 async def call_activity(name: str, request: dict[str, Any], scope: TaskScope) -> Any:
     """Run activity `name` on `request` and return its result; a failure faults the task."""
+    sent = {"task": scope.pointer, "secrets": declared(scope), "args": request}
+    too_large = input_problem(sent, f"the request of {scope.pointer}")
+    if too_large is not None:
+        raise Fault(too_large.with_instance(scope.pointer))
     try:
         result = await workflow.execute_activity(
             name,
-            {"task": scope.pointer, "secrets": declared(scope), "args": request},
+            sent,
             start_to_close_timeout=START_TO_CLOSE,
             heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=RetryPolicy(maximum_attempts=1),

@@ -15,6 +15,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from stigmer.contract.events import EventError, cloud_event
+from stigmer.contract.payloads import input_problem
 from stigmer.contract.problems import VALIDATION, Fault, Problem, from_failure
 from stigmer.engine.events import EMIT_EVENT_ACTIVITY, Emission
 from stigmer.engine.models import EmitTask
@@ -29,10 +30,14 @@ async def run(task: EmitTask, input: Any, scope: TaskScope) -> Any:
         event = cloud_event(attributes, id=str(workflow.uuid4()), time=workflow.now())
     except EventError as exc:
         raise Fault(Problem.of(VALIDATION, f"the emitted {exc}", instance=scope.pointer)) from None
+    emission = Emission(scope.execution_id, event)
+    too_large = input_problem(emission, f"the event of {scope.pointer}")
+    if too_large is not None:
+        raise Fault(too_large.with_instance(scope.pointer))
     try:
         await workflow.execute_activity(
             EMIT_EVENT_ACTIVITY,
-            Emission(scope.execution_id, event),
+            emission,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_attempts=EMIT_ATTEMPTS),
         )
