@@ -195,7 +195,11 @@ def agent_worker(temporal: TemporalClient, alternatives: Alternatives) -> Worker
     """`temporal`: the worker of the second workflow and its activities, on a client
     without the slot counter (they hold no caller slot)."""
     restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH, "benchmarks")
-    uncounted = TemporalClient(temporal.service_client, namespace=temporal.namespace)
+    uncounted = TemporalClient(
+        temporal.service_client,
+        namespace=temporal.namespace,
+        data_converter=temporal.data_converter,  # the platform's sealing, as everywhere else
+    )
     return Worker(
         uncounted,
         task_queue=alternatives.agent_queue,

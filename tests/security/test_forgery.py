@@ -100,48 +100,45 @@ def forged_result() -> str:
     return json.dumps({"execution_id": "x", "phase": "COMPLETED", "output": FORGED})
 
 
-async def test_a_completion_forged_with_the_temporal_cli_is_refused(
-    served: ServedPlatform, temporal_server: EmbeddedTemporal, tmp_path: Path
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (("complete", "--result", forged_result()), "not seal"),
+        (("fail", "--reason", FORGED), "did not make"),
+    ],
+    ids=["complete", "fail"],
+)
+async def test_an_answer_forged_with_the_temporal_cli_is_refused(
+    served: ServedPlatform,
+    temporal_server: EmbeddedTemporal,
+    tmp_path: Path,
+    answer: tuple[str, str, str],
+    why: str,
 ) -> None:
+    """`temporal activity complete|fail` on the pending caller: Temporal takes it, the
+    caller does not; it re-attaches and the call ends with the agent's own words."""
     until = tmp_path / "release"
+    verb, option, value = answer
     async with served.client() as client:
         run_id, call = await held_call(client, until)
         callback = call.status.callback
         done = cli(
             temporal_server,
-            *("activity", "complete", "--workflow-id", callback.workflow_id),
-            *("--activity-id", callback.activity_id, "--result", forged_result()),
+            *("activity", verb, "--workflow-id", callback.workflow_id),
+            *("--activity-id", callback.activity_id, option, value),
         )
         assert done.returncode == 0, done.stderr  # Temporal took it: the caller must not
 
         again = await re_attached(client, call.id, 1)
         assert again.status.phase == pb.IN_PROGRESS
         assert again.status.callback.activity_id != callback.activity_id
-        assert "not seal" in again.status.callback.handover_reason
+        assert why in again.status.callback.handover_reason
         notes = [m.content for m in again.status.messages if m.role == "system"]
         assert any("refused a forged ending" in note for note in notes), notes
         answered = await the_real_end(client, run_id, call.id, until)
     assert answered.status.callback.handover == 1
     refused = [line for line in served.logs().splitlines() if "forgery refused" in line]
     assert any("caller" in line for line in refused), refused
-
-
-async def test_a_failure_forged_with_the_temporal_cli_is_refused(
-    served: ServedPlatform, temporal_server: EmbeddedTemporal, tmp_path: Path
-) -> None:
-    until = tmp_path / "release"
-    async with served.client() as client:
-        run_id, call = await held_call(client, until)
-        callback = call.status.callback
-        done = cli(
-            temporal_server,
-            *("activity", "fail", "--workflow-id", callback.workflow_id),
-            *("--activity-id", callback.activity_id, "--reason", FORGED),
-        )
-        assert done.returncode == 0, done.stderr
-        again = await re_attached(client, call.id, 1)
-        assert "did not make" in again.status.callback.handover_reason
-        await the_real_end(client, run_id, call.id, until)
 
 
 def crafted_failures() -> dict[str, Failure]:
